@@ -1,0 +1,378 @@
+//! The command line, turned into a [`Config`] or a tool to run.
+//!
+//! Every binary knows every flag of the course, so that an earlier
+//! lesson's binary can refuse a later lesson's flag by name instead of
+//! calling it "unknown". The table [`INTRODUCED_IN`] says which lesson
+//! brings which flag; `--help` only lists the ones this binary has.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::config::{self, Config, IdMap, NetMode, Subnet, Volume};
+use crate::course::{Binary, describe_lesson};
+use crate::error::{Error, Result};
+
+/// Which lesson adds each flag and subcommand (by clap id).
+pub const INTRODUCED_IN: &[(&str, u8)] = &[
+    ("hostname", 1),
+    ("domainname", 1),
+    ("init", 3),
+    ("rootfs", 4),
+    ("volume", 4),
+    ("uid_map", 5),
+    ("gid_map", 5),
+    ("net", 6),
+    ("subnet", 6),
+    ("nat", 6),
+    ("name", 7),
+    ("ps", 7),
+    ("ns", 7),
+    ("exec", 7),
+];
+
+#[derive(Parser, Debug)]
+#[command(
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit status: the command's own; 128+N if a signal N killed it; \
+                  125 if the runtime failed; 126 if the command cannot be executed; \
+                  127 if it was not found."
+)]
+struct Cli {
+    #[command(subcommand)]
+    tool: Option<Tool>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Do not narrate the container's life on stderr
+    #[arg(short, long)]
+    quiet: bool,
+    /// The container's hostname, 1 to 64 bytes
+    #[arg(long, value_name = "NAME", default_value = config::DEFAULT_HOSTNAME)]
+    hostname: String,
+    /// The container's NIS domain name, up to 64 bytes
+    #[arg(long, value_name = "NAME")]
+    domainname: Option<String>,
+    /// Run a tiny init as PID 1 that reaps orphans and forwards signals
+    #[arg(long)]
+    init: bool,
+    /// Directory to use as the container's root filesystem
+    #[arg(long, value_name = "DIR")]
+    rootfs: Option<PathBuf>,
+    /// Bind-mount a host directory into the container (repeatable)
+    #[arg(short, long, value_name = "HOST:CTR[:ro]")]
+    volume: Vec<Volume>,
+    /// Map container uids to host uids (repeatable)
+    #[arg(long, value_name = "IN:OUT:LEN")]
+    uid_map: Vec<IdMap>,
+    /// Map container gids to host gids (repeatable)
+    #[arg(long, value_name = "IN:OUT:LEN")]
+    gid_map: Vec<IdMap>,
+    /// Network: `none` (loopback only) or `bridge` (a veth on a host bridge)
+    #[arg(long, value_name = "MODE", default_value = "none")]
+    net: NetMode,
+    /// The bridge network's subnet
+    #[arg(long, value_name = "CIDR")]
+    subnet: Option<Subnet>,
+    /// Let the bridged container reach beyond the host (masquerade)
+    #[arg(long)]
+    nat: bool,
+    /// Register the container under NAME for `ps`, `ns` and `exec`
+    #[arg(long, value_name = "NAME", value_parser = config::parse_name)]
+    name: Option<String>,
+    /// The command to run, after `--` [default: /bin/sh]
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+/// Tools that work on running containers rather than starting one.
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Tool {
+    /// List the running named containers
+    Ps,
+    /// Show a container's namespaces beside the host's
+    Ns {
+        #[arg(value_parser = config::parse_name)]
+        name: String,
+    },
+    /// Run a command inside a running container
+    Exec {
+        #[arg(value_parser = config::parse_name)]
+        name: String,
+        /// The command to run, after `--`
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Start a container.
+    Run(Config),
+    /// Use a tool on running containers.
+    Tool(Tool),
+    /// Print this text on stdout and exit 0 (`--help`).
+    Help(String),
+}
+
+/// Parse `args` (including the program name) for `binary`.
+pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result<Request> {
+    let name = binary.name();
+    let mut command = Cli::command()
+        .name(name.clone())
+        .bin_name(name.clone())
+        .about(format!(
+            "A container runtime built in the nslab course, up to {}",
+            describe_lesson(binary.level)
+        ));
+    // Later lessons' flags stay parseable (so we can name their lesson)
+    // but are hidden from this binary's --help.
+    for &(id, lesson) in INTRODUCED_IN.iter().filter(|(_, l)| *l > binary.level) {
+        if command.get_subcommands().any(|s| s.get_name() == id) {
+            command = command.mut_subcommand(id, |s| s.hide(true));
+        } else {
+            command = command.mut_arg(id, |a| a.hide(true));
+        }
+        debug_assert!(lesson > binary.level);
+    }
+
+    let matches = match command.clone().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e) if !e.use_stderr() => return Ok(Request::Help(e.render().to_string())),
+        Err(e) => return Err(one_line_clap_error(&e, &name)),
+    };
+    refuse_later_lessons(&matches, binary)?;
+
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| one_line_clap_error(&e, &name))?;
+    if let Some(tool) = cli.tool {
+        return Ok(Request::Tool(tool));
+    }
+    let run = cli.run;
+    if let Some(arg) = run.command.iter().find(|arg| arg.contains('\0')) {
+        return Err(Error::new(format!(
+            "command argument {arg:?} contains a NUL byte"
+        )));
+    }
+    Ok(Request::Run(Config {
+        quiet: run.quiet,
+        hostname: run.hostname,
+        domainname: run.domainname,
+        init: run.init,
+        rootfs: run.rootfs,
+        volumes: run.volume,
+        uid_maps: run.uid_map,
+        gid_maps: run.gid_map,
+        net: run.net,
+        subnet: run.subnet,
+        nat: run.nat,
+        name: run.name,
+        command: if run.command.is_empty() {
+            vec![config::DEFAULT_COMMAND.to_string()]
+        } else {
+            run.command
+        },
+    }))
+}
+
+fn refuse_later_lessons(matches: &ArgMatches, binary: Binary) -> Result<()> {
+    for &(id, lesson) in INTRODUCED_IN {
+        if lesson <= binary.level {
+            continue;
+        }
+        let used = matches.subcommand_name() == Some(id)
+            || matches
+                .try_get_raw(id)
+                .is_ok_and(|_| matches.value_source(id) == Some(ValueSource::CommandLine));
+        if used {
+            let shown = if matches.subcommand_name() == Some(id) {
+                format!("`{id}`")
+            } else {
+                format!("--{}", id.replace('_', "-"))
+            };
+            return Err(Error::new(format!(
+                "{shown} comes in {}; {} does not have it yet",
+                describe_lesson(lesson),
+                binary.name()
+            ))
+            .fix(format!(
+                "use lesson-{lesson:02} or solution-{lesson:02} or later"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Clap explains a mistake over several lines (error, usage, tips); we
+/// keep the error and the tip on one line and point at `--help`.
+fn one_line_clap_error(error: &clap::Error, program: &str) -> Error {
+    let rendered = error.render().to_string();
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("error:") || line.starts_with("tip:"))
+        .map(|line| {
+            line.trim_start_matches("error:")
+                .trim_start_matches("tip:")
+                .trim()
+        });
+    let what = lines.next().unwrap_or("invalid command line").to_string();
+    let mut tips: Vec<String> = lines.map(str::to_string).collect();
+    // A bare word where a flag was expected is almost always a command
+    // typed without the `--` that must come before it.
+    if let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && error.kind() == ErrorKind::UnknownArgument
+        && !arg.starts_with('-')
+    {
+        tips.push(format!(
+            "put the command after `--`, as in `{program} -- {arg}`"
+        ));
+    }
+    let fix = if tips.is_empty() {
+        format!("see `{program} --help`")
+    } else {
+        format!("{}; see `{program} --help`", tips.join("; "))
+    };
+    Error::new(what).fix(fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::Flavour;
+
+    fn parse_at(level: u8, args: &[&str]) -> Result<Request> {
+        let binary = Binary {
+            flavour: Flavour::Solution,
+            level,
+        };
+        parse(
+            binary,
+            std::iter::once("prog")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+        )
+    }
+
+    fn config_at(level: u8, args: &[&str]) -> Config {
+        match parse_at(level, args) {
+            Ok(Request::Run(config)) => config,
+            other => panic!("expected a run request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_articles() {
+        let config = config_at(7, &[]);
+        assert_eq!(config.command, ["/bin/sh"]);
+        assert_eq!(config.hostname, "container");
+        assert_eq!(config.net, NetMode::None);
+    }
+
+    #[test]
+    fn the_command_comes_after_a_double_dash() {
+        let config = config_at(
+            1,
+            &["--quiet", "--hostname", "abc", "--", "sh", "-c", "echo hi"],
+        );
+        assert_eq!(config.command, ["sh", "-c", "echo hi"]);
+        assert_eq!(config.hostname, "abc");
+        assert!(config.quiet);
+        let refused = parse_at(1, &["hostname"]).unwrap_err().to_string();
+        assert!(refused.contains("'hostname'"), "{refused}");
+        assert!(refused.contains("-- hostname"), "{refused}");
+    }
+
+    #[test]
+    fn every_flag_of_the_contract_parses_at_lesson_7() {
+        let config = config_at(
+            7,
+            &[
+                "--hostname=box",
+                "--domainname=lab",
+                "--init",
+                "--rootfs=/srv/root",
+                "-v",
+                "/a:/b:ro",
+                "--uid-map=0:100000:65536",
+                "--gid-map=0:100000:65536",
+                "--net=bridge",
+                "--subnet=10.88.0.0/24",
+                "--nat",
+                "--name=web",
+                "--",
+                "true",
+            ],
+        );
+        assert!(config.init && config.nat);
+        assert_eq!(config.volumes.len(), 1);
+        assert_eq!(config.uid_maps[0].count, 65536);
+        assert_eq!(config.subnet.unwrap().prefix_len, 24);
+        assert_eq!(config.name.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn later_lessons_flags_are_refused_by_name() {
+        for (args, lesson) in [
+            (&["--hostname", "x"][..], "lesson 01 (uts)"),
+            (&["--init"][..], "lesson 03 (pid)"),
+            (&["--rootfs", "/x"][..], "lesson 04 (mount)"),
+            (&["--uid-map", "0:0:1"][..], "lesson 05 (user)"),
+            (&["--net", "bridge"][..], "lesson 06 (net)"),
+            (&["ps"][..], "lesson 07 (join)"),
+        ] {
+            let error = parse_at(0, args).unwrap_err();
+            assert!(error.to_string().contains(lesson), "{error}");
+            assert_eq!(error.status(), 125);
+        }
+    }
+
+    #[test]
+    fn every_gated_id_exists_and_every_option_is_gated() {
+        let command = Cli::command();
+        let mut ids: Vec<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .chain(command.get_subcommands().map(|s| s.get_name().to_string()))
+            .filter(|id| !["quiet", "command", "help"].contains(&id.as_str()))
+            .collect();
+        ids.sort();
+        let mut gated: Vec<String> = INTRODUCED_IN.iter().map(|(id, _)| id.to_string()).collect();
+        gated.sort();
+        assert_eq!(ids, gated);
+    }
+
+    #[test]
+    fn help_is_a_request_not_an_error() {
+        match parse_at(1, &["--help"]) {
+            Ok(Request::Help(text)) => {
+                assert!(text.contains("--hostname"));
+                assert!(!text.contains("--rootfs"), "later lessons stay hidden");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_one_line_errors() {
+        for args in [
+            &["--uid-map", "0:0"][..],
+            &["--subnet", "10.0.0.1/24"][..],
+            &["--volume", "/a"][..],
+            &["--net", "host"][..],
+            &["--name", "-x"][..],
+            &["--no-such-flag"][..],
+        ] {
+            let error = parse_at(7, args).unwrap_err().to_string();
+            assert!(!error.contains('\n'), "{error}");
+            assert!(error.contains("--help"), "{error}");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The life of a container, top to bottom.
+//!
+//! ```text
+//!  parent (the runtime, on the host)          child (becomes the container)
+//!  ─────────────────────────────────          ─────────────────────────────
+//!  1. parse the command line
+//!  2. every lesson validates the config
+//!  3. block forwarded signals, make pipes
+//!  4. clone(2) with every lesson's flags ───► a. default signals, die with parent
+//!  5. lessons' in_parent hooks                b. wait for "go"
+//!  6. "go" ─────────────────────────────────► c. lessons' in_child hooks
+//!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
+//!  8. wait for the child to end
+//!  9. lessons' cleanup hooks, in reverse
+//! 10. exit with the command's status
+//! ```
+//!
+//! Lesson 00 decides how to clone, exec and wait ([`Process`]); every later
+//! lesson adds a [`Namespace`]. This file only decides *when*.
+
+use std::process::ExitCode;
+
+use nix::sched::CloneFlags;
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::wait::waitpid;
+use nix::unistd::{Pid, gethostname};
+
+use crate::cli::{self, Request};
+use crate::config::Config;
+use crate::course::Binary;
+use crate::error::{Context, Error, RUNTIME_FAILED, Result};
+use crate::namespace::Namespace;
+use crate::panics::{self, lesson_code};
+use crate::process::{Ending, Process};
+use crate::signals::{self, Forwarding};
+use crate::sync::{self, ChildEnd};
+use crate::transcript;
+
+/// A runtime assembled from lessons: one [`Process`] and the namespaces,
+/// in lesson order.
+pub struct Parts {
+    pub binary: Binary,
+    pub process: &'static dyn Process,
+    pub namespaces: Vec<&'static dyn Namespace>,
+}
+
+/// The whole program: parse the command line, run the container, exit.
+pub fn main(parts: Parts) -> ExitCode {
+    panics::install_hook();
+    let program = parts.binary.name();
+    let outcome = match cli::parse(parts.binary, std::env::args_os()) {
+        Ok(Request::Help(text)) => {
+            println!("{}", text.trim_end());
+            Ok(0)
+        }
+        Ok(Request::Run(config)) => {
+            transcript::set_quiet(config.quiet);
+            run(&parts, &config)
+        }
+        Ok(Request::Tool(tool)) => Err(Error::new(format!("{tool:?} is not available yet"))
+            .fix("lesson 07 (join) builds `ps`, `ns` and `exec`")),
+        Err(error) => Err(error),
+    };
+    ExitCode::from(outcome.unwrap_or_else(|error| {
+        eprintln!("{program}: {error}");
+        error.status()
+    }))
+}
+
+/// Run one container to the end and return the exit status it earns.
+pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
+    // 2. Refuse what cannot work while nothing exists yet, so a refusal
+    //    leaves nothing behind.
+    for namespace in &parts.namespaces {
+        lesson_code(|| namespace.validate(config))?;
+    }
+    let flags = lesson_code(|| {
+        Ok(parts
+            .namespaces
+            .iter()
+            .fold(CloneFlags::empty(), |flags, ns| flags | ns.clone_flags()))
+    })?;
+    transcript::parent(format_args!("starting container with {}", describe(flags)));
+
+    // 3. Signals sent to us from now on wait until we know whom to forward
+    //    them to.
+    let (mut parent_end, child_end) = sync::channel()?;
+    let forwarding = Forwarding::prepare()?;
+    let mask_before = forwarding.mask_before();
+
+    // 4. The child gets copies of everything the closure owns; the parent's
+    //    copy of the closure (and so of the child's pipe ends) is dropped
+    //    as soon as `spawn` returns.
+    let mut child_end = child_end;
+    let child_main = Box::new(move || child(parts, config, &mut child_end, &mask_before));
+    let spawned = lesson_code(|| {
+        parts
+            .process
+            .spawn(flags, child_main)
+            .context("clone the container process")
+            .map_err(|e| e.fix(clone_fix()))
+    });
+    forwarding.start(spawned.as_ref().ok().copied());
+    let child = spawned?;
+    transcript::parent(format_args!("container is pid {child} on the host"));
+
+    // 5-7. Our half of the setup, then let the child go and see it exec.
+    let started = parts
+        .namespaces
+        .iter()
+        .try_for_each(|namespace| lesson_code(|| namespace.in_parent(config, child)))
+        .and_then(|()| parent_end.release())
+        .and_then(|()| parent_end.wait_for_exec());
+    // If setup failed, closing our end tells the waiting child to give up.
+    drop(parent_end);
+
+    // 8. Wait, then 9. clean up whatever happened before.
+    let ended = wait_for(parts.process, child);
+    forwarding.stop();
+    let cleaned = parts
+        .namespaces
+        .iter()
+        .rev()
+        .map(|namespace| lesson_code(|| namespace.cleanup(config, child)))
+        .fold(Ok(()), Result::and);
+
+    // 10. The first thing that went wrong is the one to report.
+    started?;
+    let ending = ended?;
+    let status = lesson_code(|| Ok(parts.process.exit_status(ending)))?;
+    transcript::parent(format_args!(
+        "container {}, status {status}",
+        narrate(ending)
+    ));
+    cleaned?;
+    Ok(status)
+}
+
+/// The child's whole life until `exec`; it only returns on failure, with
+/// the exit status the failure earns.
+fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &SigSet) -> isize {
+    signals::reset_in_child(mask_before);
+    // If the runtime dies (even by SIGKILL), take the container with it.
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    if !channel.wait_for_go() {
+        return RUNTIME_FAILED.into();
+    }
+    let error = match set_up_inside(parts, config) {
+        Ok(()) => become_the_command(parts.process, config),
+        Err(error) => error,
+    };
+    channel.report(&error);
+    error.status().into()
+}
+
+fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
+    for namespace in &parts.namespaces {
+        lesson_code(|| namespace.in_child(config))?;
+    }
+    let hostname = gethostname().map_or_else(|_| "?".into(), |h| h.to_string_lossy().into_owned());
+    transcript::container(format_args!(
+        "hostname {hostname}, running {}",
+        config.command.join(" ")
+    ));
+    Ok(())
+}
+
+/// `exec` the command; only returns if that failed.
+fn become_the_command(process: &dyn Process, config: &Config) -> Error {
+    let (argv, env) = (config.argv(), config.environment());
+    let outcome = lesson_code(|| {
+        let errno = process.exec(&argv, &env);
+        let status = process.exit_status(Ending::NotStarted(errno));
+        Ok((errno, status))
+    });
+    let (errno, status) = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => return error,
+    };
+    let command = &config.command[0];
+    let fix = match errno {
+        nix::errno::Errno::ENOENT => {
+            "check the command's name; inside the container PATH is \
+                                      /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        }
+        nix::errno::Errno::EACCES => {
+            "make the file executable (chmod +x) on a filesystem not mounted noexec"
+        }
+        _ => "check that the file is a program for this machine",
+    };
+    Error::new(format!("cannot run {command:?}"))
+        .because(errno)
+        .fix(fix)
+        .with_status(status)
+}
+
+/// Wait with the lesson's `wait`. If that fails, kill the child rather
+/// than leave it running, and reap it ourselves.
+fn wait_for(process: &dyn Process, child: Pid) -> Result<Ending> {
+    let waited = lesson_code(|| process.wait(child).context("wait for the container"));
+    let ending = waited.and_then(|status| {
+        Ending::from_wait_status(status).ok_or_else(|| {
+            Error::new(format!(
+                "wait returned {status:?}, which is not how a process ends"
+            ))
+        })
+    });
+    if ending.is_err() {
+        let _ = kill(child, Signal::SIGKILL);
+        let _ = waitpid(child, None);
+    }
+    ending
+}
+
+fn describe(flags: CloneFlags) -> String {
+    let names: Vec<&str> = flags.iter_names().map(|(name, _)| name).collect();
+    if names.is_empty() {
+        "no new namespaces".to_string()
+    } else {
+        names.join(" | ")
+    }
+}
+
+fn narrate(ending: Ending) -> String {
+    match ending {
+        Ending::Exited(code) => format!("exited with code {code}"),
+        Ending::Killed(signal) => format!("was killed by {signal}"),
+        Ending::NotStarted(errno) => format!("could not start: {errno}"),
+    }
+}
+
+fn clone_fix() -> &'static str {
+    if nix::unistd::geteuid().is_root() {
+        "check that this kernel supports the namespace (see `just doctor`)"
+    } else {
+        "run as root (sudo), or add a user namespace (lesson 05)"
+    }
+}

@@ -1,0 +1,38 @@
+//! # nslab-runtime: the core every lesson plugs into
+//!
+//! Start reading at [`container`]: it is the life of a container, top to
+//! bottom, in one file. The lessons implement two small traits:
+//!
+//! * [`Process`] (lesson 00): how to clone, exec, wait and report.
+//! * [`Namespace`] (lessons 01 and later): one kernel namespace each.
+//!
+//! Everything else here is plumbing: the command line ([`cli`],
+//! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
+//! ([`signals`]), errors ([`error`]) and the transcript ([`transcript`]).
+
+pub mod cli;
+pub mod config;
+pub mod container;
+pub mod course;
+pub mod error;
+pub mod namespace;
+pub mod panics;
+pub mod process;
+pub mod signals;
+pub mod sync;
+pub mod sys;
+pub mod transcript;
+
+pub use config::{Config, IdMap, NetMode, Subnet, Volume};
+pub use container::{Parts, main};
+pub use course::{Binary, Flavour};
+pub use error::{Context, Error, Result};
+pub use namespace::Namespace;
+pub use process::{Ending, Process};
+
+/// The kernel and nix types that appear in the traits' signatures.
+pub use nix::errno::Errno;
+pub use nix::sched::{CloneCb, CloneFlags};
+pub use nix::sys::signal::Signal;
+pub use nix::sys::wait::WaitStatus;
+pub use nix::unistd::Pid;

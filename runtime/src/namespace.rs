@@ -1,0 +1,52 @@
+//! The contract of lessons 01 and later: each adds one kernel namespace.
+//!
+//! The core calls every namespace's hooks in lesson order at fixed points
+//! of a container's life (see `container.rs`):
+//!
+//! ```text
+//!   parent                                   child
+//!   ──────                                   ─────
+//!   validate()        nothing exists yet
+//!   clone_flags()  ── clone(2) ────────────► waits for the parent
+//!   in_parent()       e.g. write uid_map       │
+//!   "go" ─────────────────────────────────────►in_child()   e.g. sethostname
+//!   wait                                       exec the command
+//!   cleanup()         the child is gone
+//! ```
+
+use nix::sched::CloneFlags;
+use nix::unistd::Pid;
+
+use crate::{Config, Result};
+
+pub trait Namespace: Sync {
+    /// Refuse a configuration this namespace cannot honour, before
+    /// anything is created. The error becomes exit status 125.
+    fn validate(&self, config: &Config) -> Result<()> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// The `CLONE_NEW*` flags this namespace adds to `clone(2)`.
+    fn clone_flags(&self) -> CloneFlags;
+
+    /// Runs in the parent after `clone`, while the child waits. For work
+    /// only the outside can do: id maps, moving a veth into the container.
+    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
+        let _ = (config, child);
+        Ok(())
+    }
+
+    /// Runs in the child, inside the new namespaces, before `exec`.
+    fn in_child(&self, config: &Config) -> Result<()> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Runs in the parent once the child has ended (or failed to start).
+    /// Must be idempotent: it also runs after a partial setup.
+    fn cleanup(&self, config: &Config, child: Pid) -> Result<()> {
+        let _ = (config, child);
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! The two pipes between the runtime (parent) and the container (child).
+//!
+//! * **go** (parent → child): the child waits on it until the parent has
+//!   done its part (id maps, network). One byte means "go on"; end of
+//!   file means "the parent gave up or died: exit quietly".
+//! * **report** (child → parent): close-on-exec, so a successful `exec`
+//!   closes it and the parent reads end of file. Anything else the parent
+//!   reads is the child's one-line error and the exit status it earns.
+//!
+//! The articles use one pipe for the first half; the second half is what
+//! lets the runtime tell "the command exited 127" from "there was no
+//! command to run".
+
+use std::fs::File;
+use std::io::{Read, Write};
+
+use nix::fcntl::OFlag;
+use nix::unistd::pipe2;
+
+use crate::error::{Context, Error, RUNTIME_FAILED, Result};
+
+pub struct ParentEnd {
+    go: File,
+    report: File,
+}
+
+pub struct ChildEnd {
+    go: File,
+    report: File,
+}
+
+/// Both pipes, before `clone`. Each process drops the other's end.
+pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
+    let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).context("create the go pipe")?;
+    let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC).context("create the report pipe")?;
+    Ok((
+        ParentEnd {
+            go: File::from(go_write),
+            report: File::from(report_read),
+        },
+        ChildEnd {
+            go: File::from(go_read),
+            report: File::from(report_write),
+        },
+    ))
+}
+
+impl ParentEnd {
+    /// Let the child go on with its setup and `exec`.
+    pub fn release(&mut self) -> Result<()> {
+        self.go
+            .write_all(b"G")
+            .context("tell the container to go on")
+    }
+
+    /// Block until the child has become the command (`Ok`) or reported
+    /// why it could not (`Err`, with the status the failure earns).
+    pub fn wait_for_exec(&mut self) -> Result<()> {
+        let mut report = String::new();
+        self.report
+            .read_to_string(&mut report)
+            .context("read the container's report")?;
+        if report.is_empty() {
+            return Ok(());
+        }
+        let (status, line) = report.split_once(' ').unwrap_or(("", &report));
+        let status = status.parse().unwrap_or(RUNTIME_FAILED);
+        Err(Error::new(line).with_status(status))
+    }
+}
+
+impl ChildEnd {
+    /// Wait for the parent's go. False if the parent gave up or died.
+    pub fn wait_for_go(&mut self) -> bool {
+        let mut byte = [0u8];
+        matches!(self.go.read(&mut byte), Ok(1))
+    }
+
+    /// Tell the parent why this process will not become the command.
+    pub fn report(&mut self, error: &Error) {
+        // If the parent is gone there is nobody left to tell.
+        let _ = write!(self.report, "{} {error}", error.status());
+    }
+}

@@ -1,0 +1,38 @@
+//! The short narration on stderr, in the spirit of the articles'
+//! "Parent - start a container!" lines, so a learner sees who does what:
+//!
+//! ```text
+//! parent 4242: starting container with CLONE_NEWUTS
+//! parent 4242: container is pid 4243 on the host
+//! container 4243: hostname box, running /bin/sh
+//! parent 4242: container exited with status 0
+//! ```
+//!
+//! It goes to stderr so the container's own stdout stays untouched, and
+//! `--quiet` silences it.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A line spoken by the runtime process on the host.
+pub fn parent(line: fmt::Arguments<'_>) {
+    say("parent", line);
+}
+
+/// A line spoken by the container process, before it becomes the command.
+pub fn container(line: fmt::Arguments<'_>) {
+    say("container", line);
+}
+
+fn say(who: &str, line: fmt::Arguments<'_>) {
+    if !QUIET.load(Ordering::Relaxed) {
+        // getpid() is the point: it shows which PID namespace we are in.
+        eprintln!("{who} {}: {line}", nix::unistd::getpid());
+    }
+}
