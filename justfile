@@ -1,0 +1,50 @@
+# nslab: every command you type. `just` alone lists them.
+#
+# Lesson numbers can be given as 4 or 04.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set positional-arguments
+
+# Show the recipes.
+default:
+    @just --list --unsorted
+
+# Check your lesson N: `just lesson 1`.
+lesson N:
+    cargo run --quiet -p nslab-checker -- check {{N}}
+
+# The same checks, against the reference solution.
+solution N:
+    cargo run --quiet -p nslab-checker -- check {{N}} --solution
+
+# Run your lesson-N container: `just run 1 -- hostname`.
+run N *ARGS:
+    cargo build --quiet --bin lesson-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
+    target/debug/lesson-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
+
+# Run the reference container: `just run-solution 1 --hostname box -- sh`.
+run-solution N *ARGS:
+    cargo build --quiet --bin solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
+    target/debug/solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
+
+# The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
+test:
+    cargo fmt --all --check
+    cargo clippy --quiet --workspace --all-targets -- -D warnings
+    cargo test --quiet --workspace
+    cargo run --quiet -p nslab-checker -- unprivileged
+    cargo test --quiet --workspace -- --ignored
+    cargo run --quiet -p nslab-checker -- self-test
+    mdbook build book
+
+# Prove every check fails on its untouched stub and passes on its solution.
+self-test *LESSONS:
+    cargo run --quiet -p nslab-checker -- self-test "$@"
+
+# Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
+book ADDRESS="127.0.0.1":
+    mdbook serve book --hostname {{ADDRESS}} --port 3000
+
+# Is this machine ready for the course?
+doctor:
+    cargo run --quiet -p nslab-checker -- doctor

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Turn a fresh Debian or Ubuntu machine into an nslab course machine.
+# Run it as root, from the repository: `bash setup.sh`. It is idempotent:
+# a second run installs nothing and takes a second. CI runs it too.
+set -euo pipefail
+
+# Versions pinned because rustc is pinned: an unpinned `cargo install`
+# picks the newest release, which may need a newer rustc.
+JUST_VERSION=1.59.0
+MDBOOK_VERSION=0.5.4
+
+# The tools the checks run inside and around containers.
+PACKAGES=(
+    git            # the checker compares your exercises with the stubs
+    iproute2       # ip: links, addresses, routes, netns (lessons 06, 07)
+    procps         # ps (lessons 03, 04)
+    util-linux     # unshare, nsenter, lsns, ipcs/ipcmk/ipcrm, setpriv
+    hostname       # hostname (lesson 01)
+    iputils-ping   # ping (lesson 06)
+    nftables       # nft: NAT rules and the host guard (lesson 06)
+    busybox-static # the container's root filesystem (lesson 04)
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: run this as root (sudo -i, then bash setup.sh)" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    else
+        echo "setup: cargo not found; install Rust 1.95 with rustup (https://rustup.rs) first" >&2
+        exit 1
+    fi
+fi
+
+install_pinned() { # NAME VERSION
+    local installed
+    installed=$("$1" --version 2>/dev/null | awk '{print $2}' | sed 's/^v//' || true)
+    if [ "$installed" != "$2" ]; then
+        say "cargo install --locked $1@$2"
+        cargo install --quiet --locked "$1@$2"
+    fi
+}
+install_pinned just "$JUST_VERSION"
+install_pinned mdbook "$MDBOOK_VERSION"
+
+# `just` must be on the PATH of the next command the learner types, even
+# in a shell that does not read ~/.cargo/env.
+for tool in just mdbook; do
+    if [ ! -e "/usr/local/bin/$tool" ]; then
+        ln -s "$(command -v "$tool")" "/usr/local/bin/$tool"
+    fi
+done
+
+say "ready. Next: just lesson 0"

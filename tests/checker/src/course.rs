@@ -1,0 +1,154 @@
+//! The course: its lessons, their hints and checks, from
+//! `lessons/info.toml`, and where each lesson's files live.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub lessons: Vec<Lesson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    pub number: u8,
+    pub name: String,
+    pub title: String,
+    /// Shown one at a time by `just hint N`.
+    pub hints: Vec<String>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// The test function's name in `tests/checks/lessonNN.rs`.
+    pub name: String,
+    /// What the check verifies, in a few words.
+    pub says: String,
+    pub hint: String,
+    /// A heading of the lesson's chapter.
+    pub section: String,
+}
+
+/// The repository's top directory.
+pub fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+impl Course {
+    pub fn load(root: &Path) -> Result<Course, String> {
+        let path = root.join("lessons/info.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{} is malformed: {e}", path.display()))
+    }
+
+    pub fn lesson(&self, number: u8) -> Result<&Lesson, String> {
+        self.lessons
+            .iter()
+            .find(|lesson| lesson.number == number)
+            .ok_or_else(|| {
+                let last = self.lessons.len().saturating_sub(1);
+                format!("there is no lesson {number}; the lessons are 0 to {last}")
+            })
+    }
+}
+
+impl Lesson {
+    /// `04-mount`: the lesson's directory and chapter name.
+    pub fn slug(&self) -> String {
+        format!("{:02}-{}", self.number, self.name)
+    }
+
+    /// The learner's file.
+    pub fn exercise(&self) -> PathBuf {
+        Path::new("lessons").join(self.slug()).join("src/lib.rs")
+    }
+
+    pub fn solution(&self) -> PathBuf {
+        Path::new("solutions").join(self.slug()).join("src/lib.rs")
+    }
+
+    pub fn chapter(&self) -> PathBuf {
+        Path::new("book/src").join(format!("{}.md", self.slug()))
+    }
+
+    /// The module of `tests/checks` that holds this lesson's checks.
+    pub fn test_module(&self) -> String {
+        format!("lesson{:02}", self.number)
+    }
+
+    /// `lesson-04` or `solution-04`.
+    pub fn binary(&self, flavour: &str) -> String {
+        format!("{flavour}-{:02}", self.number)
+    }
+
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|check| check.name == name)
+    }
+}
+
+/// The headings of a Markdown chapter, without their `#`s.
+pub fn headings(markdown: &str) -> Vec<String> {
+    let mut in_code = false;
+    markdown
+        .lines()
+        .filter(|line| {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            }
+            !in_code && line.starts_with('#')
+        })
+        .map(|line| line.trim_start_matches('#').trim().to_string())
+        .collect()
+}
+
+/// The anchor mdBook gives a heading, for a link into the served book.
+pub fn heading_id(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() || c == '_' || c == '-' => Some(c.to_ascii_lowercase()),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_course_file_loads() {
+        let course = Course::load(&repo_root()).unwrap();
+        for (index, lesson) in course.lessons.iter().enumerate() {
+            assert_eq!(usize::from(lesson.number), index, "lessons are in order");
+            assert!(
+                !lesson.hints.is_empty(),
+                "lesson {} has hints",
+                lesson.number
+            );
+        }
+    }
+
+    #[test]
+    fn heading_ids_follow_mdbook() {
+        assert_eq!(heading_id("Exercise: in_child"), "exercise-in_child");
+        assert_eq!(
+            heading_id("Why `pivot_root`, not chroot?"),
+            "why-pivot_root-not-chroot"
+        );
+    }
+
+    #[test]
+    fn headings_skip_code_blocks() {
+        let text = "# One\n```sh\n# a comment\n```\n## Two: 2\n";
+        assert_eq!(headings(text), ["One", "Two: 2"]);
+    }
+}

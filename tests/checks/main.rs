@@ -1,0 +1,18 @@
+//! The checks.
+//!
+//! * `lessonNN::*`: each lesson's privileged black-box checks. They run a
+//!   real container binary with real tools inside and assert on what those
+//!   tools print. `just lesson N` grades them one by one.
+//! * `runtime_core::*`: the runtime core's own behaviour (command line,
+//!   transcript, refusals); some run unprivileged.
+//! * `course::*`: the course itself is consistent (hints, chapters,
+//!   exercises match their solutions).
+//!
+//! Privileged checks are `#[ignore]`d so that plain `cargo test` passes as
+//! any user; run them as root with `cargo test -- --ignored`.
+
+mod course;
+mod lesson00;
+mod lesson01;
+mod runtime_core;
+mod support;

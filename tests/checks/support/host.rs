@@ -1,0 +1,192 @@
+//! The host guard: every privileged check snapshots the host before it
+//! starts and compares when it ends. Any difference fails the check, even
+//! if everything else passed: a container that leaks a mount, a queue, a
+//! link or a hostname change onto the host is a broken container.
+//!
+//! Checks that change the host on purpose (creating a host IPC queue, a
+//! bridge) are `#[file_serial(host)]`; every other privileged check is
+//! `#[file_parallel(host)]`, so no guard ever sees another check's work,
+//! even across test processes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// The runtime's state directory when it runs as root.
+pub const STATE_DIR: &str = "/run/nslab";
+
+pub struct HostGuard {
+    before: BTreeMap<&'static str, String>,
+}
+
+impl HostGuard {
+    /// Require root and take the "before" snapshot.
+    pub fn begin() -> HostGuard {
+        super::require_root();
+        HostGuard { before: snapshot() }
+    }
+}
+
+impl Drop for HostGuard {
+    fn drop(&mut self) {
+        let after = snapshot();
+        let changes: Vec<String> = self
+            .before
+            .iter()
+            .filter(|(what, before)| after.get(*what) != Some(*before))
+            .map(|(what, before)| describe_change(what, before, &after[what]))
+            .collect();
+        if changes.is_empty() {
+            return;
+        }
+        let message = format!(
+            "the host was changed and not restored; a container must leave the host as it found it:\n{}",
+            changes.join("\n")
+        );
+        if std::thread::panicking() {
+            // The check already failed; say this too, without aborting.
+            eprintln!("{message}");
+        } else {
+            panic!("{message}");
+        }
+    }
+}
+
+fn describe_change(what: &str, before: &str, after: &str) -> String {
+    let before_lines: Vec<&str> = before.lines().collect();
+    let after_lines: Vec<&str> = after.lines().collect();
+    let mut out = format!("  {what}:");
+    for line in before_lines.iter().filter(|l| !after_lines.contains(l)) {
+        out.push_str(&format!("\n    - {line}"));
+    }
+    for line in after_lines.iter().filter(|l| !before_lines.contains(l)) {
+        out.push_str(&format!("\n    + {line}"));
+    }
+    out
+}
+
+/// Everything the guard compares, by name.
+fn snapshot() -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("hostname", read("/proc/sys/kernel/hostname")),
+        ("domainname", read("/proc/sys/kernel/domainname")),
+        ("mounts", read("/proc/self/mountinfo")),
+        ("System V IPC objects", ipc_objects()),
+        ("network links", links()),
+        ("network addresses", addresses()),
+        (
+            "routes",
+            tool("ip", &["-4", "route", "show", "table", "all"]),
+        ),
+        (
+            "named network namespaces (/run/netns)",
+            list_dir("/run/netns"),
+        ),
+        ("firewall rules", firewall()),
+        ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
+        ("the runtime's state directory", list_dir(STATE_DIR)),
+    ])
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| format!("<cannot read {path}: {e}>"))
+}
+
+/// The key and id of every queue, segment and semaphore set. Other
+/// columns (attach counts, times) change on their own.
+fn ipc_objects() -> String {
+    ["msg", "shm", "sem"]
+        .iter()
+        .flat_map(|kind| {
+            read(&format!("/proc/sysvipc/{kind}"))
+                .lines()
+                .skip(1)
+                .map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().take(2).collect();
+                    format!(
+                        "{kind} key={} id={}",
+                        fields[0],
+                        fields.get(1).unwrap_or(&"?")
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Each link's name and the bridge it is attached to, if any.
+fn links() -> String {
+    tool("ip", &["-o", "link", "show"])
+        .lines()
+        .map(|line| {
+            let name = line.split(": ").nth(1).unwrap_or(line);
+            let master = line
+                .split_whitespace()
+                .skip_while(|word| *word != "master")
+                .nth(1);
+            match master {
+                Some(bridge) => format!("{name} master {bridge}"),
+                None => name.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Each address and the link it is on, without lifetimes that tick.
+fn addresses() -> String {
+    tool("ip", &["-o", "addr", "show"])
+        .lines()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            words.get(1..4).map(|w| w.join(" ")).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The whole ruleset, without packet counters.
+fn firewall() -> String {
+    let rules = if Path::new("/usr/sbin/nft").exists() {
+        tool("nft", &["list", "ruleset"])
+    } else {
+        tool("iptables-save", &[])
+    };
+    rules
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| match line.find("counter packets") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .map(|line| line.split(" [").next().unwrap_or(line).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list_dir(path: &str) -> String {
+    let mut entries = Vec::new();
+    let mut pending = vec![std::path::PathBuf::from(path)];
+    while let Some(dir) = pending.pop() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path.clone());
+            }
+            entries.push(path.display().to_string());
+        }
+    }
+    entries.sort();
+    entries.join("\n")
+}
+
+fn tool(program: &str, args: &[&str]) -> String {
+    match Command::new(program).args(args).output() {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).into_owned(),
+        Err(e) => format!("<cannot run {program}: {e}>"),
+    }
+}

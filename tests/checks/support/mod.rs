@@ -1,0 +1,56 @@
+//! What every check uses: which binary to run ([`target`]), how to run a
+//! container and read what it printed ([`run`]), and the guard that
+//! fails a check which changed the host ([`host`]).
+
+pub mod host;
+pub mod run;
+pub mod target;
+
+pub use host::HostGuard;
+pub use run::{Container, Outcome};
+
+/// A directory under /tmp that is removed even if the check fails.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let path = std::env::temp_dir().join(format!("nslab-check-{}", random_hex(6)));
+        std::fs::create_dir(&path).expect("create a temporary directory");
+        TempDir { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A short random hex string, so that every run uses fresh names.
+pub fn random_hex(bytes: usize) -> String {
+    use std::io::Read;
+    let mut buffer = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut buffer))
+        .expect("read /dev/urandom");
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Privileged checks call this first, so that without root they fail at
+/// once with one line that says what to do.
+pub fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this check needs root: run `just test` (or `cargo test -- --ignored`) as root in your VM"
+    );
+}
+
+/// What `readlink /proc/self/ns/KIND` says on the host, e.g. `uts:[4026531838]`.
+pub fn host_namespace(kind: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .unwrap_or_else(|e| panic!("readlink /proc/self/ns/{kind}: {e}"))
+        .to_string_lossy()
+        .into_owned()
+}

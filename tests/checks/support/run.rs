@@ -1,0 +1,325 @@
+//! Running a container binary as a subprocess and reading what the real
+//! tools inside it printed. Never clone or unshare in the test process
+//! itself: it is multithreaded, and the runtime is not.
+//!
+//! Every failed expectation panics with a message written for a learner:
+//! the command line, what was expected, and what actually came out.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use super::target::Target;
+
+/// Long enough for any check; short enough that a hung container fails
+/// the check instead of hanging the whole run.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A container to run: a binary and its flags, before the `--`.
+#[derive(Debug, Clone)]
+pub struct Container {
+    target: Target,
+    flags: Vec<String>,
+}
+
+impl Container {
+    /// The binary for the checks of `lesson`, with `--quiet`, so stdout and
+    /// stderr hold only what the command printed.
+    pub fn for_lesson(lesson: u8) -> Container {
+        Container {
+            target: Target::for_check(lesson),
+            flags: vec!["--quiet".into()],
+        }
+    }
+
+    /// Keep the parent/container transcript on stderr.
+    pub fn narrated(mut self) -> Container {
+        self.flags.retain(|flag| flag != "--quiet");
+        self
+    }
+
+    pub fn flag(mut self, flag: impl Into<String>) -> Container {
+        self.flags.push(flag.into());
+        self
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Run `command` in the container to the end.
+    pub fn run(&self, command: &[&str]) -> Outcome {
+        let output = assert_cmd::Command::new(self.target.path())
+            .args(self.arguments(command))
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+        Outcome {
+            invocation: self.invocation(command),
+            status: output.status.code(),
+            signal: output.status.signal(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Start `command` in the container and return while it runs.
+    pub fn start(&self, command: &[&str]) -> Running {
+        let mut child = Command::new(self.target.path())
+            .args(self.arguments(command))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+        let lines = read_lines(child.stdout.take().expect("piped stdout"));
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Running {
+            invocation: self.invocation(command),
+            child,
+            lines,
+            stdout_so_far: String::new(),
+            stderr: Some(stderr),
+        }
+    }
+
+    fn arguments(&self, command: &[&str]) -> Vec<String> {
+        let mut arguments = self.flags.clone();
+        arguments.push("--".into());
+        arguments.extend(command.iter().map(|s| s.to_string()));
+        arguments
+    }
+
+    /// The command line as a learner would type it.
+    fn invocation(&self, command: &[&str]) -> String {
+        std::iter::once(self.target.name())
+            .chain(self.arguments(command).into_iter().map(shell_quote))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn shell_quote(word: String) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn read_lines(stdout: ChildStdout) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// How a container run ended, and what it printed.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub invocation: String,
+    /// The exit status, if the runtime exited by itself.
+    pub status: Option<i32>,
+    /// The signal that killed the runtime, if one did.
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn expect_status(&self, expected: i32) -> &Outcome {
+        if self.status != Some(expected) {
+            self.fail(&format!("should exit with status {expected}"));
+        }
+        self
+    }
+
+    pub fn expect_success(&self) -> &Outcome {
+        self.expect_status(0)
+    }
+
+    /// Exactly this on stdout.
+    pub fn expect_stdout(&self, expected: &str) -> &Outcome {
+        if self.stdout != expected {
+            self.fail(&format!("should print {expected:?}"));
+        }
+        self
+    }
+
+    /// Exactly this on stderr.
+    pub fn expect_stderr(&self, expected: &str) -> &Outcome {
+        if self.stderr != expected {
+            self.fail(&format!("should print {expected:?} on stderr"));
+        }
+        self
+    }
+
+    /// The runtime's refusal: exactly one line on stderr that mentions
+    /// every word in `words`, and exit status `status`.
+    pub fn expect_one_error_line(&self, status: i32, words: &[&str]) -> &Outcome {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let missing: Vec<&&str> = words
+            .iter()
+            .filter(|word| !self.stderr.to_lowercase().contains(&word.to_lowercase()))
+            .collect();
+        if lines.len() != 1 || !missing.is_empty() || self.status != Some(status) {
+            self.fail(&format!(
+                "should exit with status {status} and print exactly one error line on stderr \
+                 that mentions {words:?}"
+            ));
+        }
+        self
+    }
+
+    /// Panic with everything a learner needs to see what went wrong.
+    pub fn fail(&self, expectation: &str) -> ! {
+        panic!("{}", self.explain(expectation));
+    }
+
+    pub fn explain(&self, expectation: &str) -> String {
+        let mut message = format!("`{}` {expectation}", self.invocation);
+        let status = match (self.status, self.signal) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(signal)) => format!("killed by signal {signal} (timed out?)"),
+            _ => "unknown".to_string(),
+        };
+        let _ = write!(message, "\n  exit status: {status}");
+        let _ = write!(message, "\n  stdout: {:?}", self.stdout);
+        let _ = write!(message, "\n  stderr: {:?}", self.stderr);
+        message
+    }
+}
+
+/// A container that is still running.
+pub struct Running {
+    invocation: String,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout_so_far: String,
+    stderr: Option<thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// The next line the container prints, waiting for it. Panics if the
+    /// container ends or goes quiet first.
+    pub fn next_line(&mut self) -> String {
+        match self.lines.recv_timeout(TIMEOUT) {
+            Ok(line) => {
+                self.stdout_so_far.push_str(&line);
+                self.stdout_so_far.push('\n');
+                line
+            }
+            Err(_) => {
+                let _ = self.child.kill();
+                let outcome = self.collect();
+                outcome.fail("should have printed another line")
+            }
+        }
+    }
+
+    /// The runtime's PID on the host.
+    pub fn runtime_pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The container's PID on the host: the runtime's only child.
+    pub fn container_pid(&self) -> i32 {
+        let runtime = self.runtime_pid();
+        let children = children_of(runtime);
+        match children.as_slice() {
+            [pid] => *pid,
+            other => panic!("the runtime (pid {runtime}) should have one child, not {other:?}"),
+        }
+    }
+
+    /// Send `signal` to the runtime.
+    pub fn signal_runtime(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.runtime_pid());
+        nix::sys::signal::kill(pid, signal).expect("signal the runtime");
+    }
+
+    /// Wait for the runtime to exit and return how it ended.
+    pub fn finish(mut self) -> Outcome {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        while self.child.try_wait().ok().flatten().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.collect()
+    }
+
+    fn collect(&mut self) -> Outcome {
+        let status = self.child.wait().expect("wait for the runtime");
+        let rest: Vec<String> = self.lines.iter().collect();
+        for line in rest {
+            self.stdout_so_far.push_str(&line);
+            self.stdout_so_far.push('\n');
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|reader| reader.join().ok())
+            .unwrap_or_default();
+        Outcome {
+            invocation: self.invocation.clone(),
+            status: status.code(),
+            signal: status.signal(),
+            stdout: std::mem::take(&mut self.stdout_so_far),
+            stderr,
+        }
+    }
+}
+
+impl Drop for Running {
+    /// A check that fails half-way must not leave a container behind. The
+    /// runtime's death takes the container with it (PR_SET_PDEATHSIG).
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// PIDs whose parent is `parent`, from /proc/*/stat.
+pub fn children_of(parent: i32) -> Vec<i32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name is in parentheses and may hold spaces: the
+        // fields we want come after the last ')'.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ppid = after_name
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok());
+        if ppid == Some(parent) {
+            children.push(pid);
+        }
+    }
+    children
+}
