@@ -7,7 +7,7 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
 fn course() -> Course {
-    Course::load(&repo_root()).expect("lessons/info.toml loads")
+    Course::load(&repo_root()).expect("every lessons/NN-name/info.toml loads")
 }
 
 fn read(path: &Path) -> String {
@@ -15,7 +15,7 @@ fn read(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// Every check has an entry in lessons/info.toml, and every entry a check.
+/// Every check has an entry in its lesson's info.toml, and every entry a check.
 #[test]
 fn every_check_has_a_hint_and_every_hint_a_check() {
     let listed = std::process::Command::new(std::env::current_exe().unwrap())
@@ -41,7 +41,10 @@ fn every_check_has_a_hint_and_every_hint_a_check() {
     let mut tests = tests;
     tests.sort();
     hinted.sort();
-    assert_eq!(tests, hinted, "tests/checks and lessons/info.toml disagree");
+    assert_eq!(
+        tests, hinted,
+        "tests/checks and the lessons' info.toml files disagree"
+    );
 }
 
 /// A failed check sends the learner to a section; it must exist.

@@ -1,25 +1,35 @@
-//! The course: its lessons, their hints and checks, from
-//! `lessons/info.toml`, and where each lesson's files live.
+//! The course: its lessons, their hints and checks, from each lesson's
+//! `lessons/NN-name/info.toml`, and where each lesson's files live.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Course {
+    /// In order: `lessons[n]` is lesson `n`.
     pub lessons: Vec<Lesson>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Lesson {
+    /// From the directory name, `04` in `lessons/04-mount`.
     pub number: u8,
+    /// From the directory name, `mount` in `lessons/04-mount`.
     pub name: String,
     pub title: String,
     /// Shown one at a time by `just hint N`.
     pub hints: Vec<String>,
     pub checks: Vec<Check>,
+}
+
+/// What a lesson's `info.toml` holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Info {
+    title: String,
+    hints: Vec<String>,
+    checks: Vec<Check>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,11 +51,43 @@ pub fn repo_root() -> PathBuf {
 }
 
 impl Course {
+    /// Every `lessons/NN-name/info.toml`.
     pub fn load(root: &Path) -> Result<Course, String> {
-        let path = root.join("lessons/info.toml");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{} is malformed: {e}", path.display()))
+        let lessons_dir = root.join("lessons");
+        let entries = std::fs::read_dir(&lessons_dir)
+            .map_err(|e| format!("cannot read {}: {e}", lessons_dir.display()))?;
+        let mut lessons = Vec::new();
+        for entry in entries.flatten() {
+            let dir_name = entry.file_name().to_string_lossy().into_owned();
+            let Some((number, name)) = dir_name.split_once('-') else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u8>() else {
+                continue;
+            };
+            let path = entry.path().join("info.toml");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let info: Info = toml::from_str(&text)
+                .map_err(|e| format!("{} is malformed: {e}", path.display()))?;
+            lessons.push(Lesson {
+                number,
+                name: name.to_string(),
+                title: info.title,
+                hints: info.hints,
+                checks: info.checks,
+            });
+        }
+        lessons.sort_by_key(|lesson| lesson.number);
+        for (index, lesson) in lessons.iter().enumerate() {
+            if usize::from(lesson.number) != index {
+                return Err(format!(
+                    "lesson {index:02} is missing from {}",
+                    lessons_dir.display()
+                ));
+            }
+        }
+        Ok(Course { lessons })
     }
 
     pub fn lesson(&self, number: u8) -> Result<&Lesson, String> {
@@ -66,6 +108,10 @@ impl Lesson {
     }
 
     /// The learner's file.
+    pub fn info(&self) -> PathBuf {
+        Path::new("lessons").join(self.slug()).join("info.toml")
+    }
+
     pub fn exercise(&self) -> PathBuf {
         Path::new("lessons").join(self.slug()).join("src/lib.rs")
     }

@@ -1,6 +1,6 @@
 //! The checker behind `just lesson N`, `just solution N` and `just doctor`.
 //!
-//! * [`course`]: the course data (`lessons/info.toml`) and where each
+//! * [`course`]: the course data (each `lessons/NN-name/info.toml`) and where each
 //!   lesson's files are.
 //! * [`harness`]: builds the checks and runs them one at a time.
 //! * [`report`]: prints ✓ and ✗ with a hint and a book section.

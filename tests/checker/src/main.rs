@@ -92,11 +92,14 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
     let checks = Checks::build(&root)?;
 
     let mut own_passed = 0;
+    let mut todos = Vec::new();
     for check in &lesson.checks {
         let outcome = checks.run(&test_name(lesson, &check.name), target);
         println!("{}", check_result(&style, lesson, check, &outcome, true));
         own_passed += usize::from(outcome.passed);
+        todos.extend(todo_reached(&outcome.explanation));
     }
+    let own_total = lesson.checks.len();
 
     let earlier = &course.lessons[..usize::from(number)];
     let mut earlier_total = 0;
@@ -106,12 +109,18 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
             "\nEarlier lessons, which {} must still pass:",
             target.binary()
         );
+        // Until the lesson's own checks pass, earlier checks usually fail
+        // for the same reason; their details would only repeat it.
+        let details = own_passed == own_total;
+        if !details {
+            println!("  (they run your lesson {number:02} code too: fix the checks above first)");
+        }
         for earlier_lesson in earlier {
             for check in &earlier_lesson.checks {
                 let outcome = checks.run(&test_name(earlier_lesson, &check.name), target);
                 println!(
                     "{}",
-                    check_result(&style, earlier_lesson, check, &outcome, true)
+                    check_result(&style, earlier_lesson, check, &outcome, details)
                 );
                 earlier_total += 1;
                 earlier_passed += usize::from(outcome.passed);
@@ -119,7 +128,6 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
         }
     }
 
-    let own_total = lesson.checks.len();
     println!(
         "\n{own_passed} of {own_total} lesson {:02} checks pass{}.",
         lesson.number,
@@ -141,12 +149,26 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
             number + 1
         );
     } else if flavour == "lesson" {
+        todos.sort();
+        todos.dedup();
+        for todo in &todos {
+            println!("Your code stops at the todo!() {todo}: start there.");
+        }
         println!(
             "Next: read the hint and the section above, edit {}, and run `just lesson {number}` again.",
             lesson.exercise().display()
         );
     }
     Ok(all_passed)
+}
+
+/// Where a failed run stopped at a `todo!()`, e.g.
+/// `at lessons/01-uts/src/lib.rs:25:9`, from the runtime's one-line report.
+fn todo_reached(explanation: &str) -> Option<String> {
+    let after = explanation.split("reached a todo!(): ").nth(1)?;
+    let place = after.split(" at ").nth(1)?;
+    let place = place.split(|c: char| c == ' ' || c == '"').next()?;
+    Some(format!("at {place}"))
 }
 
 /// Every check must fail on the untouched stub and pass on the solution;
@@ -264,14 +286,15 @@ fn course_problems(course: &Course, tests: &[String]) -> Vec<String> {
                 .is_some_and(|name| lesson.check(name).is_some())
         });
         if !known {
-            problems.push(format!("{test} has no entry in lessons/info.toml"));
+            problems.push(format!("{test} has no entry in its lesson's info.toml"));
         }
     }
     for lesson in &course.lessons {
         for check in &lesson.checks {
             if !tests.contains(&test_name(lesson, &check.name)) {
                 problems.push(format!(
-                    "lessons/info.toml lists {} but there is no such check",
+                    "{} lists {} but there is no such check",
+                    lesson.info().display(),
                     test_name(lesson, &check.name)
                 ));
             }

@@ -39,8 +39,10 @@ impl Drop for HostGuard {
         if changes.is_empty() {
             return;
         }
+        restore_names(&self.before);
         let message = format!(
-            "the host was changed and not restored; a container must leave the host as it found it:\n{}",
+            "the host was changed and not restored; a container must leave the host as it found it \
+             (the guard has put back the hostname and domain name, nothing else):\n{}",
             changes.join("\n")
         );
         if std::thread::panicking() {
@@ -48,6 +50,20 @@ impl Drop for HostGuard {
             eprintln!("{message}");
         } else {
             panic!("{message}");
+        }
+    }
+}
+
+/// A learner's bug can rename the host (sethostname outside a new UTS
+/// namespace). That is cheap to undo, and a VM with the wrong name is
+/// confusing, so the guard puts the names back after reporting it.
+fn restore_names(before: &BTreeMap<&'static str, String>) {
+    for (what, file) in [
+        ("hostname", "/proc/sys/kernel/hostname"),
+        ("domainname", "/proc/sys/kernel/domainname"),
+    ] {
+        if read(file) != before[what] {
+            let _ = std::fs::write(file, before[what].trim_end());
         }
     }
 }
