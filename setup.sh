@@ -50,6 +50,14 @@ if ! command -v cargo >/dev/null; then
     fi
 fi
 
+# `just test` runs rustfmt and clippy; rustup images usually have them.
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        say "rustup component add $component"
+        rustup component add "$component"
+    fi
+done
+
 install_pinned() { # NAME VERSION
     local installed
     installed=$("$1" --version 2>/dev/null | awk '{print $2}' | sed 's/^v//' || true)

@@ -74,6 +74,7 @@ impl Config {
             .collect()
     }
 
+    // ANCHOR: environment
     /// The container's environment: a short, clean list. The host's
     /// variables never leak in; only `TERM` is carried over, so that an
     /// interactive shell can draw its prompt.
@@ -91,6 +92,7 @@ impl Config {
             .filter_map(|var| CString::new(var).ok())
             .collect()
     }
+    // ANCHOR_END: environment
 }
 
 /// `HOST:CONTAINER[:ro]`, like `docker run -v`.

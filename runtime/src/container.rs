@@ -1,3 +1,4 @@
+// ANCHOR: life
 //! The life of a container, top to bottom.
 //!
 //! ```text
@@ -17,6 +18,7 @@
 //!
 //! Lesson 00 decides how to clone, exec and wait ([`Process`]); every later
 //! lesson adds a [`Namespace`]. This file only decides *when*.
+// ANCHOR_END: life
 
 use std::process::ExitCode;
 
@@ -89,6 +91,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     let forwarding = Forwarding::prepare()?;
     let mask_before = forwarding.mask_before();
 
+    // ANCHOR: spawn_call
     // 4. The child gets copies of everything the closure owns; the parent's
     //    copy of the closure (and so of the child's pipe ends) is dropped
     //    as soon as `spawn` returns.
@@ -103,6 +106,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     });
     forwarding.start(spawned.as_ref().ok().copied());
     let child = spawned?;
+    // ANCHOR_END: spawn_call
     transcript::parent(format_args!("container is pid {child} on the host"));
 
     // 5-7. Our half of the setup, then let the child go and see it exec.
@@ -137,6 +141,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     Ok(status)
 }
 
+// ANCHOR: child
 /// The child's whole life until `exec`; it only returns on failure, with
 /// the exit status the failure earns.
 fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &SigSet) -> isize {
@@ -153,6 +158,7 @@ fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &S
     channel.report(&error);
     error.status().into()
 }
+// ANCHOR_END: child
 
 fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     for namespace in &parts.namespaces {

@@ -7,12 +7,14 @@
 
 use std::fmt;
 
+// ANCHOR: statuses
 /// Exit status when the runtime itself failed (Docker's convention).
 pub const RUNTIME_FAILED: u8 = 125;
 /// Exit status when lesson code panicked, typically at a `todo!()`. Rust
 /// programs exit with 101 on a panic; we keep that so that an unfinished
 /// lesson never looks like a clean refusal (125).
 pub const LESSON_PANICKED: u8 = 101;
+// ANCHOR_END: statuses
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

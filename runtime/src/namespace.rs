@@ -19,6 +19,7 @@ use nix::unistd::Pid;
 
 use crate::{Config, Result};
 
+// ANCHOR: namespace
 pub trait Namespace: Sync {
     /// Refuse a configuration this namespace cannot honour, before
     /// anything is created. The error becomes exit status 125.
@@ -50,3 +51,4 @@ pub trait Namespace: Sync {
         Ok(())
     }
 }
+// ANCHOR_END: namespace

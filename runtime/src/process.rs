@@ -12,6 +12,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
+// ANCHOR: ending
 /// How the command ended, as far as the exit status is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
@@ -33,7 +34,9 @@ impl Ending {
         }
     }
 }
+// ANCHOR_END: ending
 
+// ANCHOR: process
 pub trait Process: Sync {
     /// Create a child process with `clone(2)`, on a stack of its own, with
     /// the namespaces in `flags`. The child runs `child_main` and exits
@@ -50,3 +53,4 @@ pub trait Process: Sync {
     /// Docker's exit-status rules: what `ending` means as a status 0..=255.
     fn exit_status(&self, ending: Ending) -> u8;
 }
+// ANCHOR_END: process

@@ -1,3 +1,4 @@
+// ANCHOR: pipes
 //! The two pipes between the runtime (parent) and the container (child).
 //!
 //! * **go** (parent → child): the child waits on it until the parent has
@@ -10,6 +11,7 @@
 //! The articles use one pipe for the first half; the second half is what
 //! lets the runtime tell "the command exited 127" from "there was no
 //! command to run".
+// ANCHOR_END: pipes
 
 use std::fs::File;
 use std::io::{Read, Write};
