@@ -57,7 +57,7 @@ struct RunArgs {
     /// The container's hostname, 1 to 64 bytes
     #[arg(long, value_name = "NAME", default_value = config::DEFAULT_HOSTNAME)]
     hostname: String,
-    /// The container's NIS domain name, up to 64 bytes
+    /// The container's NIS domain name, 1 to 64 bytes
     #[arg(long, value_name = "NAME")]
     domainname: Option<String>,
     /// Run a tiny init as PID 1 that reaps orphans and forwards signals

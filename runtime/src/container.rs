@@ -22,6 +22,7 @@
 
 use std::process::ExitCode;
 
+use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal, kill};
@@ -29,7 +30,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{Pid, gethostname};
 
 use crate::cli::{self, Request};
-use crate::config::Config;
+use crate::config::{CONTAINER_PATH, Config};
 use crate::course::Binary;
 use crate::error::{Context, Error, RUNTIME_FAILED, Result};
 use crate::namespace::Namespace;
@@ -174,6 +175,12 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
 
 /// `exec` the command; only returns if that failed.
 fn become_the_command(process: &dyn Process, config: &Config) -> Error {
+    // execvp* search the PATH of the *calling* process, not the one in
+    // the environment they pass on, so the search must follow the
+    // container's PATH, never the host's.
+    // SAFETY: the child is single-threaded, so nothing can read the
+    // environment while it changes.
+    unsafe { std::env::set_var("PATH", CONTAINER_PATH) };
     let (argv, env) = (config.argv(), config.environment());
     let outcome = lesson_code(|| {
         let errno = process.exec(&argv, &env);
@@ -186,14 +193,11 @@ fn become_the_command(process: &dyn Process, config: &Config) -> Error {
     };
     let command = &config.command[0];
     let fix = match errno {
-        nix::errno::Errno::ENOENT => {
-            "check the command's name; inside the container PATH is \
-                                      /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        Errno::ENOENT => format!("check the command's name; PATH inside is {CONTAINER_PATH}"),
+        Errno::EACCES => {
+            "make the file executable (chmod +x), on a filesystem not mounted noexec".into()
         }
-        nix::errno::Errno::EACCES => {
-            "make the file executable (chmod +x) on a filesystem not mounted noexec"
-        }
-        _ => "check that the file is a program for this machine",
+        _ => "check that the file is a program for this machine".into(),
     };
     Error::new(format!("cannot run {command:?}"))
         .because(errno)

@@ -43,8 +43,10 @@ pub trait Process: Sync {
     /// with its return value. Returns the child's PID as the parent sees it.
     fn spawn(&self, flags: CloneFlags, child_main: CloneCb<'_>) -> nix::Result<Pid>;
 
-    /// Replace the current process with `command` (searched for in `PATH`)
-    /// and the environment `env`. Returns only if that failed, with why.
+    /// Replace the current process with `command` and the environment
+    /// `env`. A command without a `/` is searched for in this process's
+    /// `PATH`, which the core has set to the container's. Returns only if
+    /// that failed, with why.
     fn exec(&self, command: &[CString], env: &[CString]) -> Errno;
 
     /// Wait until `child` has ended and return its final wait status.

@@ -5,7 +5,7 @@
 //! parent 4242: starting container with CLONE_NEWUTS
 //! parent 4242: container is pid 4243 on the host
 //! container 4243: hostname box, running /bin/sh
-//! parent 4242: container exited with status 0
+//! parent 4242: container exited with code 0, status 0
 //! ```
 //!
 //! It goes to stderr so the container's own stdout stays untouched, and

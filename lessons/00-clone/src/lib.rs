@@ -39,8 +39,9 @@ impl Process for CloneProcess {
     // ANCHOR_END: spawn
 
     // ANCHOR: exec
-    /// Become the command. `execvpe` searches `PATH` like a shell does and
-    /// gives the command exactly the environment `env`.
+    /// Become the command. `execvpe` searches `PATH` like a shell does
+    /// (the core has set it to the container's) and gives the command
+    /// exactly the environment `env`.
     fn exec(&self, command: &[CString], env: &[CString]) -> Errno {
         // Book: chapter 00, "Exercise: exec". On success exec never
         // returns, so the only thing to return is the error.

@@ -43,8 +43,9 @@ impl Process for CloneProcess {
     // ANCHOR_END: spawn
 
     // ANCHOR: exec
-    /// Become the command. `execvpe` searches `PATH` like a shell does and
-    /// gives the command exactly the environment `env`.
+    /// Become the command. `execvpe` searches `PATH` like a shell does
+    /// (the core has set it to the container's) and gives the command
+    /// exactly the environment `env`.
     fn exec(&self, command: &[CString], env: &[CString]) -> Errno {
         // exec only ever returns an error: on success this process *is*
         // the command now, and none of our code runs any more.

@@ -28,8 +28,10 @@ impl Namespace for UtsNamespace {
         );
         for (flag, name) in names {
             if name.is_empty() || name.len() > MAX_NAME_LEN {
+                // The kernel refuses more than 64 bytes; it would take an
+                // empty name, but nothing that prints one makes sense.
                 return Err(Error::new(format!(
-                    "{flag} is {} bytes long, but the kernel takes 1 to {MAX_NAME_LEN} bytes",
+                    "{flag} is {} bytes long; it must be 1 to {MAX_NAME_LEN} bytes",
                     name.len()
                 ))
                 .fix(format!("choose a {flag} of 1 to {MAX_NAME_LEN} bytes")));

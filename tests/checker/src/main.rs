@@ -139,15 +139,16 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
     );
     let all_passed = own_passed == own_total && earlier_passed == earlier_total;
     if all_passed {
-        println!(
-            "Lesson {number:02} is done. Try it: `just run{} {number} -- sh`. Next: `just lesson {}`.",
-            if flavour == "solution" {
-                "-solution"
-            } else {
-                ""
-            },
-            number + 1
-        );
+        let next = match course.lesson(number + 1) {
+            Ok(_) => format!("Next: `just lesson {}`.", number + 1),
+            Err(_) => "That was the last lesson: you have built a container runtime.".into(),
+        };
+        let run = if flavour == "solution" {
+            "run-solution"
+        } else {
+            "run"
+        };
+        println!("Lesson {number:02} is done. Try it: `just {run} {number} -- sh`. {next}");
     } else if flavour == "lesson" {
         todos.sort();
         todos.dedup();
@@ -167,7 +168,7 @@ fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
 fn todo_reached(explanation: &str) -> Option<String> {
     let after = explanation.split("reached a todo!(): ").nth(1)?;
     let place = after.split(" at ").nth(1)?;
-    let place = place.split(|c: char| c == ' ' || c == '"').next()?;
+    let place = place.split([' ', '"']).next()?;
     Some(format!("at {place}"))
 }
 
