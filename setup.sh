@@ -18,6 +18,7 @@ PACKAGES=(
     hostname       # hostname (lesson 01)
     iputils-ping   # ping (lesson 06)
     nftables       # nft: NAT rules and the host guard (lesson 06)
+    strace         # the book's experiments watch system calls
     busybox-static # the container's root filesystem (lesson 04)
 )
 
