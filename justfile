@@ -27,6 +27,10 @@ run-solution N *ARGS:
     cargo build --quiet --bin solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
     target/debug/solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
 
+# Build (or find) the container's root filesystem; its path is the last line.
+rootfs *FROM_HOST:
+    cargo run --quiet -p nslab-checker -- rootfs "$@"
+
 # The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
 test:
     cargo fmt --all --check

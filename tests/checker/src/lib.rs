@@ -6,9 +6,11 @@
 //! * [`report`]: prints ✓ and ✗ with a hint and a book section.
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
+//! * [`rootfs`]: a minimal root filesystem for the container, offline.
 
 pub mod course;
 pub mod doctor;
 pub mod harness;
 pub mod report;
+pub mod rootfs;
 pub mod unprivileged;

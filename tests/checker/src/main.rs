@@ -5,6 +5,7 @@
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
+//! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -12,10 +13,9 @@ use std::process::{Command, ExitCode};
 use nslab_checker::course::{Course, Lesson, repo_root};
 use nslab_checker::harness::{Checks, Outcome, Target};
 use nslab_checker::report::{Style, check_result};
-use nslab_checker::{doctor, unprivileged};
+use nslab_checker::{doctor, rootfs, unprivileged};
 
-const USAGE: &str =
-    "usage: nslab-check check N [--solution] | self-test [N...] | doctor | unprivileged";
+const USAGE: &str = "usage: nslab-check check N [--solution] | self-test [N...] | doctor | unprivileged | rootfs [--from-host]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +29,8 @@ fn main() -> ExitCode {
             print!("{}", doctor::render(&findings, &Style::detect()));
             Ok(findings.iter().all(|f| f.ok))
         }
+        ["rootfs"] => build_rootfs(rootfs::Source::best_available()),
+        ["rootfs", "--from-host"] => build_rootfs(rootfs::Source::HostBinaries),
         ["unprivileged"] => require_root().and_then(|()| unprivileged::run(&repo_root())),
         _ => Err(USAGE.to_string()),
     };
@@ -40,6 +42,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `just rootfs`: the path is the last line, for `$(just rootfs | tail -1)`.
+fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
+    let cache = repo_root().join("target/nslab/rootfs");
+    let from = match source {
+        rootfs::Source::Busybox => format!("{} (busybox-static)", rootfs::BUSYBOX),
+        rootfs::Source::HostBinaries => "the host's binaries and their libraries".to_string(),
+    };
+    let path = rootfs::ensure(&cache, source)?;
+    println!("rootfs from {from}:");
+    println!("{}", path.display());
+    Ok(true)
 }
 
 fn lesson_number(text: &str) -> Result<u8, String> {
