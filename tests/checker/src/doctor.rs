@@ -45,6 +45,9 @@ pub struct Facts {
     pub missing_tools: Vec<(String, String)>,
     /// `shared`, `private` or `slave`.
     pub root_propagation: String,
+    /// Does `/proc` show this process? Not if a container's `/proc` was
+    /// mounted over the host's and outlived its PID namespace.
+    pub proc_is_ours: bool,
     pub free_mib: Option<u64>,
 }
 
@@ -95,6 +98,8 @@ pub fn gather() -> Facts {
         root_propagation: root_propagation(
             &std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
         ),
+        proc_is_ours: std::fs::read_link("/proc/self")
+            .is_ok_and(|pid| pid.to_string_lossy() == std::process::id().to_string()),
         free_mib: nix::sys::statvfs::statvfs(".")
             .ok()
             .map(|fs| fs.blocks_available() * fs.fragment_size() / (1024 * 1024)),
@@ -157,6 +162,7 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             .iter()
             .map(|(_, p)| p.as_str())
             .collect();
+        packages.sort();
         packages.dedup();
         problem(
             format!("missing tools: {}", tools.join(", ")),
@@ -174,6 +180,18 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             "the root mount is {other}; on systemd hosts it is shared, and lesson 04 handles both"
         ),
     }));
+    findings.push(if facts.proc_is_ours {
+        ok("/proc shows this machine's processes".into())
+    } else {
+        problem(
+            "/proc does not show this machine's processes: a container's /proc was mounted \
+             over the host's (`ps` says \"Error, do this: mount -t proc proc /proc\")"
+                .into(),
+            "`umount /proc`, until `ls /proc/self/` works again (the book's Troubleshooting \
+             page, \"A broken /proc on the host\", explains it)"
+                .into(),
+        )
+    });
     findings.push(match facts.free_mib {
         Some(free) if free >= MIN_FREE_MIB => ok(format!("{free} MiB free on disk")),
         Some(free) => problem(
@@ -274,6 +292,7 @@ mod tests {
             unprivileged_user_namespaces: Some(true),
             missing_tools: vec![],
             root_propagation: "shared".into(),
+            proc_is_ours: true,
             free_mib: Some(20_000),
         }
     }
@@ -286,6 +305,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('✗'), "{text}");
+        insta::assert_snapshot!("doctor-on-a-healthy-machine", text);
     }
 
     #[test]
@@ -295,15 +315,27 @@ mod tests {
             root: false,
             missing_namespaces: vec!["user".into()],
             unprivileged_user_namespaces: Some(false),
-            missing_tools: vec![("ip".into(), "iproute2".into())],
+            missing_tools: [
+                ("ipcs", "util-linux"),
+                ("ip", "iproute2"),
+                ("lsns", "util-linux"),
+            ]
+            .map(|(tool, package)| (tool.into(), package.into()))
+            .to_vec(),
             root_propagation: "private".into(),
+            proc_is_ours: false,
             free_mib: Some(100),
         };
         let findings = diagnose(&broken);
         let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
-        assert_eq!(problems.len(), 6, "{findings:#?}");
+        assert_eq!(problems.len(), 7, "{findings:#?}");
         assert!(problems.iter().all(|f| f.fix.is_some()));
-        assert!(render(&findings, &Style::plain()).contains("apt-get install iproute2"));
+        let text = render(&findings, &Style::plain());
+        assert!(
+            text.contains("`apt-get install iproute2 util-linux`"),
+            "{text}"
+        );
+        assert!(text.contains("`umount /proc`"), "{text}");
     }
 
     #[test]
