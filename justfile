@@ -13,6 +13,22 @@ default:
 lesson N:
     cargo run --quiet -p nslab-checker -- check {{N}}
 
+# Where you are: ✓, ✗ or not started for every lesson, and the next one to do.
+progress:
+    cargo run --quiet -p nslab-checker -- progress
+
+# Check lesson N again each time you save one of its files (Ctrl-C stops).
+watch N:
+    cargo run --quiet -p nslab-checker -- watch {{N}}
+
+# The next hint for lesson N, one at a time (`--again` starts over).
+hint N *FLAGS:
+    cargo run --quiet -p nslab-checker -- hint "$@"
+
+# Put lesson N's exercise file back as it was, after asking; yours is kept in backups/.
+reset N *FLAGS:
+    cargo run --quiet -p nslab-checker -- reset "$@"
+
 # The same checks, against the reference solution.
 solution N:
     cargo run --quiet -p nslab-checker -- check {{N}} --solution
