@@ -51,7 +51,7 @@ test:
     cargo run --quiet -p nslab-checker -- unprivileged
     cargo test --quiet --workspace -- --ignored
     cargo run --quiet -p nslab-checker -- self-test
-    mdbook build book
+    {{just_executable()}} book-check
 
 # Prove every check fails on its untouched stub and passes on its solution.
 self-test *LESSONS:
@@ -60,6 +60,11 @@ self-test *LESSONS:
 # Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 book ADDRESS="127.0.0.1":
     mdbook serve book --hostname {{ADDRESS}} --port 3000
+
+# Build the book and check its links (never web links: CI stays offline).
+book-check:
+    @command -v mdbook-linkcheck2 >/dev/null || { echo "mdbook-linkcheck2 is missing: run bash setup.sh" >&2; exit 1; }
+    mdbook build book
 
 # Is this machine ready for the course?
 doctor:

@@ -8,10 +8,13 @@ set -euo pipefail
 # picks the newest release, which may need a newer rustc.
 JUST_VERSION=1.59.0
 MDBOOK_VERSION=0.5.4
+# The book's link check: a backend for mdbook 0.5 (mdbook-linkcheck is not).
+MDBOOK_LINKCHECK2_VERSION=0.13.0
 
 # The tools the checks run inside and around containers.
 PACKAGES=(
-    git            # the checker compares your exercises with the stubs
+    gcc libc6-dev  # cargo links Rust programs with the C toolchain
+    git            # the checker finds the stubs for `just reset` and `just progress`
     iproute2       # ip: links, addresses, routes, netns (lessons 06, 07)
     procps         # ps (lessons 03, 04)
     util-linux     # unshare, nsenter, lsns, ipcs/ipcmk/ipcrm, setpriv
@@ -69,10 +72,11 @@ install_pinned() { # NAME VERSION
 }
 install_pinned just "$JUST_VERSION"
 install_pinned mdbook "$MDBOOK_VERSION"
+install_pinned mdbook-linkcheck2 "$MDBOOK_LINKCHECK2_VERSION"
 
 # `just` must be on the PATH of the next command the learner types, even
 # in a shell that does not read ~/.cargo/env.
-for tool in just mdbook; do
+for tool in just mdbook mdbook-linkcheck2; do
     if [ ! -e "/usr/local/bin/$tool" ]; then
         ln -s "$(command -v "$tool")" "/usr/local/bin/$tool"
     fi

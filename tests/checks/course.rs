@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use nslab_checker::book::{code_blocks, has_anchor, include};
 use nslab_checker::course::{Course, headings, repo_root};
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
@@ -157,4 +158,91 @@ fn each_exercise_is_its_solution_with_todo_bodies() {
             lesson.solution().display()
         );
     }
+}
+
+/// Every chapter of the book, by file name, with its text.
+fn chapters() -> Vec<(String, String)> {
+    let dir = repo_root().join("book/src");
+    let mut chapters: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| {
+            let text = read(&Path::new("book/src").join(&name));
+            (name, text)
+        })
+        .collect();
+    chapters.sort();
+    chapters
+}
+
+/// Fail once, listing every problem, so one run shows them all.
+fn assert_no_problems(problems: &[String], what: &str) {
+    assert!(problems.is_empty(), "{what}:\n  {}", problems.join("\n  "));
+}
+
+/// What the book may show only by `{{#include}}`ing a file of the project,
+/// so that it never drifts from what is compiled and run: Rust, and the
+/// formats of the project's own files (info.toml, cloud-init.yaml, ...).
+/// Commands for the reader to type go in ```sh blocks, transcripts of real
+/// runs and diagrams in ```text blocks; those are written out.
+const INCLUDED_ONLY: &[&str] = &["rust", "toml", "yaml", "json", "c"];
+
+#[test]
+fn code_in_the_book_is_included_never_pasted() {
+    let mut problems = Vec::new();
+    for (chapter, text) in chapters() {
+        for block in code_blocks(&text) {
+            let place = format!("book/src/{chapter}:{}", block.line);
+            if block.language.is_empty() {
+                problems.push(format!(
+                    "{place}: give the code block a language (```text for transcripts and \
+                     diagrams, ```sh for commands to type, ```rust for included code)"
+                ));
+            } else if INCLUDED_ONLY.contains(&block.language.as_str()) {
+                let pasted = block
+                    .lines
+                    .iter()
+                    .filter(|line| !line.trim().is_empty())
+                    .find(|line| include(line).is_none());
+                if let Some(line) = pasted {
+                    problems.push(format!(
+                        "{place}: a ```{} block may only {{{{#include}}}} a file of the project, \
+                         but has {:?}",
+                        block.language,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert_no_problems(&problems, "code pasted into the book");
+}
+
+/// mdBook only warns about an include it cannot resolve, and shows the
+/// directive as text; here it is an error.
+#[test]
+fn every_include_of_the_book_finds_its_file_and_anchor() {
+    let mut problems = Vec::new();
+    for (chapter, text) in chapters() {
+        for (index, line) in text.lines().enumerate() {
+            let Some(directive) = include(line) else {
+                continue;
+            };
+            let place = format!("book/src/{chapter}:{}", index + 1);
+            let file = repo_root().join("book/src").join(&directive.path);
+            match (std::fs::read_to_string(&file), &directive.anchor) {
+                (Err(e), _) => problems.push(format!("{place}: {}: {e}", directive.path)),
+                (Ok(source), Some(anchor)) if !has_anchor(&source, anchor) => {
+                    problems.push(format!(
+                        "{place}: {} has no ANCHOR: {anchor} ... ANCHOR_END: {anchor}",
+                        directive.path
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_no_problems(&problems, "includes that do not resolve");
 }

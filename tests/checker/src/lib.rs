@@ -8,6 +8,7 @@
 //! * [`check`]: grades a lesson, check by check.
 //! * [`report`]: prints ✓ and ✗ with a hint and a book section.
 //! * [`advice`]: clippy's advice on the learner's file, after the checks.
+//! * [`book`]: the book's code blocks, includes, links and tables, for the course checks.
 //! * [`state`]: what the checker remembers between runs, under `target/nslab/`.
 //! * [`stub`]: the starting version of an exercise, from git.
 //! * [`progress`], [`watch`], [`hint`], [`reset`]: the learner's loop.
@@ -15,6 +16,7 @@
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
 
 pub mod advice;
+pub mod book;
 pub mod check;
 pub mod course;
 pub mod doctor;
