@@ -67,6 +67,11 @@ book-check:
     @command -v mdbook-linkcheck2 >/dev/null || { echo "mdbook-linkcheck2 is missing: run bash setup.sh" >&2; exit 1; }
     mdbook build book
 
+# Render the book's introduction and a lesson in headless Chromium to PNG
+# (target/book-screenshots/) and check them; installs chromium the first time.
+book-screenshots:
+    bash book/screenshots.sh
+
 # Is this machine ready for the course?
 doctor:
     @cargo run --quiet -p nslab-checker -- doctor
