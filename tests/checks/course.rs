@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
-use nslab_checker::book::{code_blocks, has_anchor, include};
-use nslab_checker::course::{Course, headings, repo_root};
+use nslab_checker::book::{
+    code_blocks, has_anchor, include, inline_code, link_targets, table_rows, without_code,
+};
+use nslab_checker::course::{Course, heading_id, headings, repo_root};
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
@@ -16,18 +18,25 @@ fn read(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// Every check has an entry in its lesson's info.toml, and every entry a check.
-#[test]
-fn every_check_has_a_hint_and_every_hint_a_check() {
+/// Every test of this binary, e.g. `lesson01::the_default_hostname_is_container`.
+fn test_names() -> Vec<String> {
     let listed = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--list", "--include-ignored", "--format", "terse"])
         .output()
         .expect("list the checks");
-    let tests: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+    String::from_utf8_lossy(&listed.stdout)
         .lines()
         .filter_map(|line| line.strip_suffix(": test"))
-        .filter(|name| name.starts_with("lesson"))
         .map(str::to_string)
+        .collect()
+}
+
+/// Every check has an entry in its lesson's info.toml, and every entry a check.
+#[test]
+fn every_check_has_a_hint_and_every_hint_a_check() {
+    let tests: Vec<String> = test_names()
+        .into_iter()
+        .filter(|name| name.starts_with("lesson"))
         .collect();
     let mut hinted: Vec<String> = course()
         .lessons
@@ -245,4 +254,116 @@ fn every_include_of_the_book_finds_its_file_and_anchor() {
         }
     }
     assert_no_problems(&problems, "includes that do not resolve");
+}
+
+/// Whether `target` (`01-uts.md#the-idea`, relative to book/src) leads to
+/// a chapter of the book and, if it names one, a heading of it.
+fn link_problem(target: &str) -> Option<String> {
+    let (file, fragment) = match target.split_once('#') {
+        Some((file, fragment)) => (file, Some(fragment)),
+        None => (target, None),
+    };
+    let Ok(text) = std::fs::read_to_string(repo_root().join("book/src").join(file)) else {
+        return Some(format!("{target}: there is no book/src/{file}"));
+    };
+    let fragment = fragment?;
+    let found = headings(&text).iter().any(|h| heading_id(h) == fragment);
+    (!found).then(|| format!("{target}: {file} has no heading with the id #{fragment}"))
+}
+
+/// mdbook-linkcheck2 checks that linked files exist; this checks that the
+/// `#heading` of every link between chapters exists too.
+#[test]
+fn every_link_between_chapters_leads_to_a_heading() {
+    let mut problems = Vec::new();
+    for (chapter, text) in chapters() {
+        for target in link_targets(&without_code(&text)) {
+            let is_local = !target.contains("://") && !target.starts_with("mailto:");
+            let target = if target.starts_with('#') {
+                format!("{chapter}{target}")
+            } else {
+                target
+            };
+            if is_local && let Some(problem) = link_problem(&target) {
+                problems.push(format!("book/src/{chapter}: {problem}"));
+            }
+        }
+    }
+    assert_no_problems(&problems, "links that lead nowhere");
+}
+
+/// The seeds appendix maps every fact and experiment of the source
+/// articles to a section of the book and to a check. A row whose chapter
+/// is still being written says `pending: `NN-name.md``; once that chapter
+/// exists, the row must point at its section instead.
+#[test]
+fn every_seed_is_covered_or_honestly_pending() {
+    let appendix = "seeds-coverage.md";
+    let text = read(&Path::new("book/src").join(appendix));
+    let tests = test_names();
+    let mut problems = Vec::new();
+    let mut ids = Vec::new();
+    let rows = table_rows(&text);
+    assert!(rows.len() >= 50, "book/src/{appendix} lost its table");
+    for (line, cells) in rows {
+        let place = format!("book/src/{appendix}:{line}");
+        let [id, source, fact, covered, checked] = cells.as_slice() else {
+            problems.push(format!("{place}: a row has five cells"));
+            continue;
+        };
+        if [id, source, fact, covered, checked]
+            .iter()
+            .any(|cell| cell.is_empty())
+        {
+            problems.push(format!("{place}: a cell is empty"));
+        }
+        if ids.contains(id) {
+            problems.push(format!("{place}: {id} is there twice"));
+        }
+        ids.push(id.clone());
+        let links = link_targets(covered);
+        let pending: Vec<String> = covered
+            .split("pending:")
+            .skip(1)
+            .flat_map(|after| inline_code(after).into_iter().take(1))
+            .collect();
+        if links.is_empty() && pending.is_empty() {
+            problems.push(format!(
+                "{place}: {id} names no section and no pending chapter"
+            ));
+        }
+        problems.extend(
+            links
+                .iter()
+                .filter_map(|target| link_problem(target))
+                .map(|p| format!("{place}: {p}")),
+        );
+        for chapter in &pending {
+            if repo_root().join("book/src").join(chapter).exists() {
+                problems.push(format!(
+                    "{place}: {id} is pending for {chapter}, which exists now: link the \
+                     section of {chapter} that covers it, and name its check"
+                ));
+            }
+        }
+        if checked == "pending" {
+            if pending.is_empty() {
+                problems.push(format!(
+                    "{place}: {id}'s check is pending, but no chapter is"
+                ));
+            }
+        } else if !checked.starts_with("not checked: ") {
+            let names = inline_code(checked);
+            if names.is_empty() {
+                problems.push(format!(
+                    "{place}: {id} should name its checks as `module::check`, or say \
+                     \"not checked: why\", or \"pending\""
+                ));
+            }
+            for name in names.iter().filter(|name| !tests.contains(name)) {
+                problems.push(format!("{place}: {id} names {name}, which is not a check"));
+            }
+        }
+    }
+    assert_no_problems(&problems, "the seeds coverage table");
 }

@@ -96,6 +96,23 @@ pub fn has_anchor(source: &str, name: &str) -> bool {
     marks("ANCHOR:") && marks("ANCHOR_END:")
 }
 
+/// `markdown` without its fenced code blocks (each replaced by an empty
+/// line), so that what looks like a link in code is not taken for one.
+pub fn without_code(markdown: &str) -> String {
+    let mut in_code = false;
+    markdown
+        .lines()
+        .map(|line| {
+            let fence = line.trim_start().starts_with("```");
+            if fence {
+                in_code = !in_code;
+            }
+            if in_code || fence { "" } else { line }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The targets of the inline links `[text](target)` in `text`.
 pub fn link_targets(text: &str) -> Vec<String> {
     text.match_indices("](")
