@@ -19,8 +19,10 @@ pub enum Status {
     Done,
     /// The last `just lesson N` failed, and the file has not changed since.
     Failing { own_passed: usize, own_total: usize },
-    /// Edited, and not checked since: the status is unknown.
+    /// Edited, and never checked: the status is unknown.
     Unchecked,
+    /// Changed since its last check: the status is unknown.
+    Stale,
     /// The exercise file is gone.
     Missing,
 }
@@ -51,7 +53,8 @@ impl Status {
                     }
                 }
             }
-            _ => Status::Unchecked,
+            Some(_) => Status::Stale,
+            None => Status::Unchecked,
         }
     }
 
@@ -69,6 +72,10 @@ impl Status {
                 own_total,
             } => format!("{} {own_passed} of {own_total} checks pass", style.fail()),
             Status::Unchecked => format!(
+                "{} not checked yet: run `just lesson {number}`",
+                style.fail()
+            ),
+            Status::Stale => format!(
                 "{} changed since its last check: run `just lesson {number}`",
                 style.fail()
             ),
@@ -189,7 +196,7 @@ mod tests {
         let stale = result(true, b"an older version");
         assert_eq!(
             Status::derive(Some(EDITED), Some(STUB), Some(&stale)),
-            Status::Unchecked
+            Status::Stale
         );
         assert_eq!(
             Status::derive(Some(EDITED), Some(STUB), None),
@@ -225,9 +232,10 @@ mod tests {
                     own_total: 7,
                 },
             ),
-            row(2, "ipc", "Queues of its own", Status::Unchecked),
-            row(3, "pid", "PID 1", Status::NotStarted),
-            row(4, "mount", "Its own mounts", Status::Missing),
+            row(2, "ipc", "Queues of its own", Status::Stale),
+            row(3, "pid", "PID 1", Status::Unchecked),
+            row(4, "mount", "Its own mounts", Status::NotStarted),
+            row(5, "user", "Root inside", Status::Missing),
         ];
         insta::assert_snapshot!(render(&rows, &Style::plain()));
     }
