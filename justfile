@@ -1,6 +1,7 @@
 # nslab: every command you type. `just` alone lists them.
 #
-# Lesson numbers can be given as 4 or 04.
+# Lesson numbers can be given as 4 or 04. The learner's recipes do not echo
+# the command they run (@): what you see is what the checker says.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 set positional-arguments
@@ -11,11 +12,27 @@ default:
 
 # Check your lesson N: `just lesson 1`.
 lesson N:
-    cargo run --quiet -p nslab-checker -- check {{N}}
+    @cargo run --quiet -p nslab-checker -- check {{N}}
+
+# Where you are: ✓, ✗ or not started for every lesson, and the next one to do.
+progress:
+    @cargo run --quiet -p nslab-checker -- progress
+
+# Check lesson N again each time you save one of its files (Ctrl-C stops).
+watch N:
+    @cargo run --quiet -p nslab-checker -- watch {{N}}
+
+# The next hint for lesson N, one at a time (`--again` starts over).
+hint N *FLAGS:
+    @cargo run --quiet -p nslab-checker -- hint "$@"
+
+# Put lesson N's exercise file back as it was, after asking; yours is kept in backups/.
+reset N *FLAGS:
+    @cargo run --quiet -p nslab-checker -- reset "$@"
 
 # The same checks, against the reference solution.
 solution N:
-    cargo run --quiet -p nslab-checker -- check {{N}} --solution
+    @cargo run --quiet -p nslab-checker -- check {{N}} --solution
 
 # Run your lesson-N container: `just run 1 -- hostname`.
 run N *ARGS:
@@ -29,7 +46,7 @@ run-solution N *ARGS:
 
 # Build (or find) the container's root filesystem; its path is the last line.
 rootfs *FROM_HOST:
-    cargo run --quiet -p nslab-checker -- rootfs "$@"
+    @cargo run --quiet -p nslab-checker -- rootfs "$@"
 
 # The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
 test:
@@ -39,16 +56,26 @@ test:
     cargo run --quiet -p nslab-checker -- unprivileged
     cargo test --quiet --workspace -- --ignored
     cargo run --quiet -p nslab-checker -- self-test
-    mdbook build book
+    {{just_executable()}} book-check
 
 # Prove every check fails on its untouched stub and passes on its solution.
 self-test *LESSONS:
-    cargo run --quiet -p nslab-checker -- self-test "$@"
+    @cargo run --quiet -p nslab-checker -- self-test "$@"
 
 # Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 book ADDRESS="127.0.0.1":
     mdbook serve book --hostname {{ADDRESS}} --port 3000
 
+# Build the book and check its links (never web links: CI stays offline).
+book-check:
+    @command -v mdbook-linkcheck2 >/dev/null || { echo "mdbook-linkcheck2 is missing: run bash setup.sh" >&2; exit 1; }
+    mdbook build book
+
+# Render the book's introduction and a lesson in headless Chromium to PNG
+# (target/book-screenshots/) and check them; installs chromium the first time.
+book-screenshots:
+    bash book/screenshots.sh
+
 # Is this machine ready for the course?
 doctor:
-    cargo run --quiet -p nslab-checker -- doctor
+    @cargo run --quiet -p nslab-checker -- doctor

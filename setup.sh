@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Turn a fresh Debian or Ubuntu machine into an nslab course machine.
 # Run it as root, from the repository: `bash setup.sh`. It is idempotent:
-# a second run installs nothing and takes a second. CI runs it too.
+# a second run installs nothing and takes a second. CI runs it too, and
+# so does cloud-init.yaml on a new VM.
 set -euo pipefail
 
+# The toolchain the course is written for (`rust-version` in Cargo.toml),
+# installed with rustup when the machine has no Rust at all.
+RUST_VERSION=1.95
 # Versions pinned because rustc is pinned: an unpinned `cargo install`
 # picks the newest release, which may need a newer rustc.
 JUST_VERSION=1.59.0
 MDBOOK_VERSION=0.5.4
+# The book's link check: a backend for mdbook 0.5 (mdbook-linkcheck is not).
+MDBOOK_LINKCHECK2_VERSION=0.13.0
 
 # The tools the checks run inside and around containers.
 PACKAGES=(
-    git            # the checker compares your exercises with the stubs
+    curl ca-certificates  # rustup's download, on a machine without Rust
+    gcc libc6-dev  # cargo links Rust programs with the C toolchain
+    git            # the checker finds the stubs for `just reset` and `just progress`
     iproute2       # ip: links, addresses, routes, netns (lessons 06, 07)
     procps         # ps (lessons 03, 04)
     util-linux     # unshare, nsenter, lsns, ipcs/ipcmk/ipcrm, setpriv
@@ -46,8 +54,11 @@ if ! command -v cargo >/dev/null; then
     if [ -x "$HOME/.cargo/bin/cargo" ]; then
         export PATH="$HOME/.cargo/bin:$PATH"
     else
-        echo "setup: cargo not found; install Rust 1.95 with rustup (https://rustup.rs) first" >&2
-        exit 1
+        say "installing Rust $RUST_VERSION with rustup (https://rustup.rs)"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+            sh -s -- -y --quiet --profile minimal --default-toolchain "$RUST_VERSION" \
+                --component rustfmt --component clippy
+        export PATH="$HOME/.cargo/bin:$PATH"
     fi
 fi
 
@@ -69,10 +80,11 @@ install_pinned() { # NAME VERSION
 }
 install_pinned just "$JUST_VERSION"
 install_pinned mdbook "$MDBOOK_VERSION"
+install_pinned mdbook-linkcheck2 "$MDBOOK_LINKCHECK2_VERSION"
 
 # `just` must be on the PATH of the next command the learner types, even
 # in a shell that does not read ~/.cargo/env.
-for tool in just mdbook; do
+for tool in just mdbook mdbook-linkcheck2; do
     if [ ! -e "/usr/local/bin/$tool" ]; then
         ln -s "$(command -v "$tool")" "/usr/local/bin/$tool"
     fi

@@ -1,8 +1,7 @@
 //! Lesson 00 (clone): the container is a child process, and its exit
 //! status follows Docker's rules.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serial_test::file_parallel;
 
 use crate::support::{Container, HostGuard, TempDir, random_hex};
@@ -43,9 +42,8 @@ fn exit_codes_pass_through() {
 fn killed_from_the_host_by_sigkill_gives_137() {
     let _host = HostGuard::begin();
     let mut running = Container::for_lesson(0).start(&["sh", "-c", "echo ready; exec sleep 30"]);
-    assert_eq!(running.next_line(), "ready");
-    let container = Pid::from_raw(running.container_pid());
-    kill(container, Signal::SIGKILL).expect("kill the container");
+    running.expect_line("ready");
+    running.signal_container(Signal::SIGKILL);
     running.finish().expect_status(128 + 9);
 }
 

@@ -132,7 +132,7 @@ fn signals_sent_to_the_runtime_reach_the_command() {
             &signal.as_str()[3..]
         );
         let mut running = crate::support::Container::for_lesson(1).start(&["sh", "-c", &script]);
-        assert_eq!(running.next_line(), "ready");
+        running.expect_line("ready");
         running.signal_runtime(signal);
         running.finish().expect_status(status);
     }

@@ -107,13 +107,24 @@ impl Lesson {
         format!("{:02}-{}", self.number, self.name)
     }
 
-    /// The learner's file.
-    pub fn info(&self) -> PathBuf {
-        Path::new("lessons").join(self.slug()).join("info.toml")
+    /// `lessons/04-mount`: everything of the lesson that the learner has.
+    pub fn dir(&self) -> PathBuf {
+        Path::new("lessons").join(self.slug())
     }
 
+    /// The lesson's hints and checks.
+    pub fn info(&self) -> PathBuf {
+        self.dir().join("info.toml")
+    }
+
+    /// The learner's file.
     pub fn exercise(&self) -> PathBuf {
-        Path::new("lessons").join(self.slug()).join("src/lib.rs")
+        self.dir().join("src/lib.rs")
+    }
+
+    /// The exercise crate's package name, `lesson-04-mount`, for `cargo -p`.
+    pub fn package(&self) -> String {
+        format!("lesson-{}", self.slug())
     }
 
     pub fn solution(&self) -> PathBuf {
@@ -127,6 +138,11 @@ impl Lesson {
     /// The module of `tests/checks` that holds this lesson's checks.
     pub fn test_module(&self) -> String {
         format!("lesson{:02}", self.number)
+    }
+
+    /// The full test name of one of its checks, `lesson04::proc_shows_only_the_container`.
+    pub fn test_name(&self, check: &str) -> String {
+        format!("{}::{check}", self.test_module())
     }
 
     /// `lesson-04` or `solution-04`.
@@ -179,6 +195,22 @@ mod tests {
                 !lesson.hints.is_empty(),
                 "lesson {} has hints",
                 lesson.number
+            );
+        }
+    }
+
+    /// `cargo clippy -p` needs the exercise crate's real package name.
+    #[test]
+    fn each_exercise_crate_is_named_after_its_lesson() {
+        let root = repo_root();
+        for lesson in Course::load(&root).unwrap().lessons {
+            let manifest = root.join(lesson.dir()).join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let expected = format!("name = \"{}\"", lesson.package());
+            assert!(
+                text.lines().any(|line| line.trim() == expected),
+                "{} should say {expected}",
+                manifest.display()
             );
         }
     }

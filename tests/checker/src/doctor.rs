@@ -45,6 +45,9 @@ pub struct Facts {
     pub missing_tools: Vec<(String, String)>,
     /// `shared`, `private` or `slave`.
     pub root_propagation: String,
+    /// Does `/proc` show this process? Not if a container's `/proc` was
+    /// mounted over the host's and outlived its PID namespace.
+    pub proc_is_ours: bool,
     pub free_mib: Option<u64>,
 }
 
@@ -95,6 +98,8 @@ pub fn gather() -> Facts {
         root_propagation: root_propagation(
             &std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
         ),
+        proc_is_ours: std::fs::read_link("/proc/self")
+            .is_ok_and(|pid| pid.to_string_lossy() == std::process::id().to_string()),
         free_mib: nix::sys::statvfs::statvfs(".")
             .ok()
             .map(|fs| fs.blocks_available() * fs.fragment_size() / (1024 * 1024)),
@@ -120,6 +125,25 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             "run as root in your course VM: `sudo -i`, then `just ...`".into(),
         )
     });
+    // The namespaces, the user namespace probe and the propagation are
+    // all read from /proc: with a broken /proc they would be wrong too.
+    findings.push(if facts.proc_is_ours {
+        ok("/proc shows this machine's processes".into())
+    } else {
+        problem(
+            "/proc does not show this machine's processes: a container's /proc was mounted \
+             over the host's (`ps` says \"Error, do this: mount -t proc proc /proc\")"
+                .into(),
+            "`umount /proc` (again, if `ps` still fails), then `just doctor` again: what it \
+             reads from /proc is wrong until then (the book's Troubleshooting page, \
+             \"A broken /proc on the host\", explains it)"
+                .into(),
+        )
+    });
+    if !facts.proc_is_ours {
+        findings.extend(tools_and_disk(facts));
+        return findings;
+    }
     findings.push(if facts.missing_namespaces.is_empty() {
         ok(format!("namespaces: {}", NAMESPACES.join(", ")))
     } else {
@@ -144,6 +168,21 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             "run `just doctor` as root after `bash setup.sh`".into(),
         ),
     });
+    findings.push(ok(match facts.root_propagation.as_str() {
+        "shared" => "the root mount is shared (the systemd default): lesson 04 makes it private \
+                     inside the container before mounting anything"
+            .into(),
+        other => format!(
+            "the root mount is {other}; on systemd hosts it is shared, and lesson 04 handles both"
+        ),
+    }));
+    findings.extend(tools_and_disk(facts));
+    findings
+}
+
+/// The findings that do not depend on /proc.
+fn tools_and_disk(facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
     findings.push(if facts.missing_tools.is_empty() {
         ok("every tool the checks use is installed".into())
     } else {
@@ -157,6 +196,7 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             .iter()
             .map(|(_, p)| p.as_str())
             .collect();
+        packages.sort();
         packages.dedup();
         problem(
             format!("missing tools: {}", tools.join(", ")),
@@ -166,14 +206,6 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             ),
         )
     });
-    findings.push(ok(match facts.root_propagation.as_str() {
-        "shared" => "the root mount is shared (the systemd default): lesson 04 makes it private \
-                     inside the container before mounting anything"
-            .into(),
-        other => format!(
-            "the root mount is {other}; on systemd hosts it is shared, and lesson 04 handles both"
-        ),
-    }));
     findings.push(match facts.free_mib {
         Some(free) if free >= MIN_FREE_MIB => ok(format!("{free} MiB free on disk")),
         Some(free) => problem(
@@ -274,6 +306,7 @@ mod tests {
             unprivileged_user_namespaces: Some(true),
             missing_tools: vec![],
             root_propagation: "shared".into(),
+            proc_is_ours: true,
             free_mib: Some(20_000),
         }
     }
@@ -286,6 +319,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('✗'), "{text}");
+        insta::assert_snapshot!("doctor-on-a-healthy-machine", text);
     }
 
     #[test]
@@ -295,15 +329,43 @@ mod tests {
             root: false,
             missing_namespaces: vec!["user".into()],
             unprivileged_user_namespaces: Some(false),
-            missing_tools: vec![("ip".into(), "iproute2".into())],
+            missing_tools: [
+                ("ipcs", "util-linux"),
+                ("ip", "iproute2"),
+                ("lsns", "util-linux"),
+            ]
+            .map(|(tool, package)| (tool.into(), package.into()))
+            .to_vec(),
             root_propagation: "private".into(),
+            proc_is_ours: true,
             free_mib: Some(100),
         };
         let findings = diagnose(&broken);
         let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
         assert_eq!(problems.len(), 6, "{findings:#?}");
         assert!(problems.iter().all(|f| f.fix.is_some()));
-        assert!(render(&findings, &Style::plain()).contains("apt-get install iproute2"));
+        let text = render(&findings, &Style::plain());
+        assert!(
+            text.contains("`apt-get install iproute2 util-linux`"),
+            "{text}"
+        );
+    }
+
+    /// With a container's /proc over the host's, what the doctor reads
+    /// from /proc is wrong: it says only what it can still trust.
+    #[test]
+    fn a_broken_proc_is_fixed_first() {
+        let broken_proc = Facts {
+            missing_namespaces: NAMESPACES.map(String::from).to_vec(),
+            unprivileged_user_namespaces: Some(false),
+            proc_is_ours: false,
+            ..healthy()
+        };
+        let findings = diagnose(&broken_proc);
+        let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
+        assert_eq!(problems.len(), 1, "{findings:#?}");
+        assert!(problems[0].fix.as_ref().unwrap().contains("`umount /proc`"));
+        assert!(!findings.iter().any(|f| f.what.contains("namespace")));
     }
 
     #[test]

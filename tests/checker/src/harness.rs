@@ -120,6 +120,20 @@ pub fn explain_failure(stderr: &str) -> String {
     }
 }
 
+/// The checks create namespaces: without root they cannot pass, so say
+/// so once instead of failing every check.
+pub fn require_root() -> Result<(), String> {
+    if nix::unistd::geteuid().is_root() {
+        Ok(())
+    } else {
+        Err(
+            "the checks create namespaces, which needs root: run this as root in your \
+             course VM (`sudo -i`, then the same command)"
+                .into(),
+        )
+    }
+}
+
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }

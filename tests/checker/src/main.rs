@@ -2,6 +2,10 @@
 //!
 //! ```text
 //! nslab-check check N [--solution]   grade lesson N (just lesson N / just solution N)
+//! nslab-check progress               every lesson's status (just progress)
+//! nslab-check watch N                grade lesson N on every change (just watch N)
+//! nslab-check hint N [--again]       the next hint of lesson N (just hint N)
+//! nslab-check reset N [--yes]        lesson N's exercise back to its start (just reset N)
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
@@ -11,18 +15,48 @@
 use std::process::{Command, ExitCode};
 
 use nslab_checker::course::{Course, Lesson, repo_root};
-use nslab_checker::harness::{Checks, Outcome, Target};
-use nslab_checker::report::{Style, check_result};
-use nslab_checker::{doctor, rootfs, unprivileged};
+use nslab_checker::harness::{Checks, Outcome, Target, require_root};
+use nslab_checker::report::Style;
+use nslab_checker::reset::Consent;
+use nslab_checker::{check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
 
-const USAGE: &str = "usage: nslab-check check N [--solution] | self-test [N...] | doctor | unprivileged | rootfs [--from-host]";
+const USAGE: &str = "usage: nslab-check check N [--solution] | progress | watch N | hint N [--again] \
+                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["check", number] => lesson_number(number).and_then(|n| check(n, "lesson")),
-        ["check", number, "--solution"] => lesson_number(number).and_then(|n| check(n, "solution")),
+        ["check", number] => lesson_number(number).and_then(|n| check::run(n, "lesson")),
+        ["check", number, "--solution"] => {
+            lesson_number(number).and_then(|n| check::run(n, "solution"))
+        }
+        ["progress"] => Course::load(&repo_root()).map(|course| {
+            let rows = progress::gather(&repo_root(), &course);
+            print!("{}", progress::render(&rows, &Style::detect()));
+            true
+        }),
+        ["watch", number] => with_lesson(number, |lesson| {
+            require_root()?;
+            watch::run(&repo_root(), lesson)
+        }),
+        ["hint", number, flags @ ..] if matches!(flags, [] | ["--again"]) => {
+            with_lesson(number, |lesson| {
+                hint::run(&repo_root(), lesson, !flags.is_empty(), &Style::detect())?;
+                Ok(true)
+            })
+        }
+        ["reset", number, flags @ ..] if matches!(flags, [] | ["--yes"]) => {
+            let consent = if flags.is_empty() {
+                Consent::Ask
+            } else {
+                Consent::Given
+            };
+            with_lesson(number, |lesson| {
+                reset::run(&repo_root(), lesson, consent)?;
+                Ok(true)
+            })
+        }
         ["self-test", numbers @ ..] => self_test(numbers),
         ["doctor"] => {
             let findings = doctor::diagnose(&doctor::gather());
@@ -57,134 +91,18 @@ fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Run `action` on lesson `number` of the course.
+fn with_lesson(
+    number: &str,
+    action: impl FnOnce(&Lesson) -> Result<bool, String>,
+) -> Result<bool, String> {
+    let course = Course::load(&repo_root())?;
+    action(course.lesson(lesson_number(number)?)?)
+}
+
 fn lesson_number(text: &str) -> Result<u8, String> {
     text.parse()
         .map_err(|_| format!("{text:?} is not a lesson number; try `just lesson 0`"))
-}
-
-fn require_root() -> Result<(), String> {
-    if nix::unistd::geteuid().is_root() {
-        Ok(())
-    } else {
-        Err(
-            "the checks create namespaces, which needs root: run this as root in your \
-             course VM (`sudo -i`, then the same command)"
-                .into(),
-        )
-    }
-}
-
-/// The test name of a lesson's check.
-fn test_name(lesson: &Lesson, check: &str) -> String {
-    format!("{}::{check}", lesson.test_module())
-}
-
-/// `just lesson N`: the lesson's own checks, then the earlier lessons'
-/// checks, all against the same binary.
-fn check(number: u8, flavour: &'static str) -> Result<bool, String> {
-    let root = repo_root();
-    let course = Course::load(&root)?;
-    let lesson = course.lesson(number)?;
-    require_root()?;
-    let style = Style::detect();
-    let target = Target {
-        flavour,
-        level: number,
-    };
-    let whose = if flavour == "lesson" {
-        format!("your {}", lesson.exercise().display())
-    } else {
-        format!("the reference {}", lesson.solution().display())
-    };
-    println!(
-        "{}\nChecking {}: {whose}, on top of the solutions before it.\n",
-        style.bold(&format!(
-            "Lesson {:02} ({}): {}",
-            lesson.number, lesson.name, lesson.title
-        )),
-        target.binary(),
-    );
-    let checks = Checks::build(&root)?;
-
-    let mut own_passed = 0;
-    let mut todos = Vec::new();
-    for check in &lesson.checks {
-        let outcome = checks.run(&test_name(lesson, &check.name), target);
-        println!("{}", check_result(&style, lesson, check, &outcome, true));
-        own_passed += usize::from(outcome.passed);
-        todos.extend(todo_reached(&outcome.explanation));
-    }
-    let own_total = lesson.checks.len();
-
-    let earlier = &course.lessons[..usize::from(number)];
-    let mut earlier_total = 0;
-    let mut earlier_passed = 0;
-    if !earlier.is_empty() {
-        println!(
-            "\nEarlier lessons, which {} must still pass:",
-            target.binary()
-        );
-        // Until the lesson's own checks pass, earlier checks usually fail
-        // for the same reason; their details would only repeat it.
-        let details = own_passed == own_total;
-        if !details {
-            println!("  (they run your lesson {number:02} code too: fix the checks above first)");
-        }
-        for earlier_lesson in earlier {
-            for check in &earlier_lesson.checks {
-                let outcome = checks.run(&test_name(earlier_lesson, &check.name), target);
-                println!(
-                    "{}",
-                    check_result(&style, earlier_lesson, check, &outcome, details)
-                );
-                earlier_total += 1;
-                earlier_passed += usize::from(outcome.passed);
-            }
-        }
-    }
-
-    println!(
-        "\n{own_passed} of {own_total} lesson {:02} checks pass{}.",
-        lesson.number,
-        if earlier_total > 0 {
-            format!("; {earlier_passed} of {earlier_total} earlier checks pass")
-        } else {
-            String::new()
-        }
-    );
-    let all_passed = own_passed == own_total && earlier_passed == earlier_total;
-    if all_passed {
-        let next = match course.lesson(number + 1) {
-            Ok(_) => format!("Next: `just lesson {}`.", number + 1),
-            Err(_) => "That was the last lesson: you have built a container runtime.".into(),
-        };
-        let run = if flavour == "solution" {
-            "run-solution"
-        } else {
-            "run"
-        };
-        println!("Lesson {number:02} is done. Try it: `just {run} {number} -- sh`. {next}");
-    } else if flavour == "lesson" {
-        todos.sort();
-        todos.dedup();
-        for todo in &todos {
-            println!("Your code stops at the todo!() {todo}: start there.");
-        }
-        println!(
-            "Next: read the hint and the section above, edit {}, and run `just lesson {number}` again.",
-            lesson.exercise().display()
-        );
-    }
-    Ok(all_passed)
-}
-
-/// Where a failed run stopped at a `todo!()`, e.g.
-/// `at lessons/01-uts/src/lib.rs:25:9`, from the runtime's one-line report.
-fn todo_reached(explanation: &str) -> Option<String> {
-    let after = explanation.split("reached a todo!(): ").nth(1)?;
-    let place = after.split(" at ").nth(1)?;
-    let place = place.split([' ', '"']).next()?;
-    Some(format!("at {place}"))
 }
 
 /// Every check must fail on the untouched stub and pass on the solution;
@@ -217,7 +135,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
             level: number,
         };
         for check in &lesson.checks {
-            let outcome = checks.run(&test_name(lesson, &check.name), stub);
+            let outcome = checks.run(&lesson.test_name(&check.name), stub);
             report_self_test(
                 &style,
                 lesson,
@@ -234,7 +152,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
         };
         for earlier in &course.lessons[..=usize::from(number)] {
             for check in &earlier.checks {
-                let outcome = checks.run(&test_name(earlier, &check.name), solution);
+                let outcome = checks.run(&earlier.test_name(&check.name), solution);
                 report_self_test(
                     &style,
                     earlier,
@@ -307,11 +225,11 @@ fn course_problems(course: &Course, tests: &[String]) -> Vec<String> {
     }
     for lesson in &course.lessons {
         for check in &lesson.checks {
-            if !tests.contains(&test_name(lesson, &check.name)) {
+            if !tests.contains(&lesson.test_name(&check.name)) {
                 problems.push(format!(
                     "{} lists {} but there is no such check",
                     lesson.info().display(),
-                    test_name(lesson, &check.name)
+                    lesson.test_name(&check.name)
                 ));
             }
         }

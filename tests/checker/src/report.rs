@@ -80,3 +80,53 @@ pub fn check_result(
     ));
     text
 }
+
+/// `text` broken into lines of at most `width` characters, each starting
+/// with `indent`. Inline code (between backticks) is never broken: a
+/// learner copies it whole. A longer word gets a line of its own.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match words.last_mut() {
+            // Inside inline code: an odd number of backticks so far.
+            Some(code) if code.matches('`').count() % 2 == 1 => {
+                code.push(' ');
+                code.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in &words {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+        .iter()
+        .map(|line| format!("{indent}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_breaks_between_words() {
+        assert_eq!(
+            wrap("one two three four", 9, "> "),
+            "> one two\n> three\n> four"
+        );
+        assert_eq!(wrap("a-very-long-word x", 4, ""), "a-very-long-word\nx");
+        assert_eq!(wrap("call `f(a, b)` now", 10, ""), "call\n`f(a, b)`\nnow");
+    }
+}

@@ -96,6 +96,9 @@ pub fn run(root: &Path) -> Result<bool, String> {
             // Never try to write snapshots as nobody.
             .env("CI", "true")
             .env("INSTA_UPDATE", "no")
+            // insta finds the snapshots from the workspace's root, which it
+            // asks `cargo metadata` for; nobody cannot run root's cargo.
+            .env("INSTA_WORKSPACE_ROOT", root)
             .output()
             .map_err(|e| format!("cannot run setpriv: {e}"))?;
         let passed = output.status.success();

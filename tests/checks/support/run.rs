@@ -13,6 +13,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use nix::sys::signal::Signal;
+
 use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
@@ -196,7 +198,10 @@ impl Outcome {
         let mut message = format!("`{}` {expectation}", self.invocation);
         let status = match (self.status, self.signal) {
             (Some(code), _) => code.to_string(),
-            (None, Some(signal)) => format!("killed by signal {signal} (timed out?)"),
+            // The check itself stops a runtime that ran out of time, or
+            // that it has seen enough of to fail.
+            (None, Some(9)) => "none: the check stopped the runtime with SIGKILL (it ran for too long, or had already failed)".to_string(),
+            (None, Some(signal)) => format!("none: the runtime was killed by signal {signal}"),
             _ => "unknown".to_string(),
         };
         let _ = write!(message, "\n  exit status: {status}");
@@ -216,8 +221,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// The next line the container prints, waiting for it. Panics if the
-    /// container ends or goes quiet first.
+    /// The next line the container prints, waiting for it. Fails the
+    /// check if the container ends or goes quiet first.
     pub fn next_line(&mut self) -> String {
         match self.lines.recv_timeout(TIMEOUT) {
             Ok(line) => {
@@ -225,12 +230,25 @@ impl Running {
                 self.stdout_so_far.push('\n');
                 line
             }
-            Err(_) => {
-                let _ = self.child.kill();
-                let outcome = self.collect();
-                outcome.fail("should have printed another line")
-            }
+            Err(_) => self.fail("should have printed another line"),
         }
+    }
+
+    /// The next line must be `expected`.
+    pub fn expect_line(&mut self, expected: &str) {
+        let line = self.next_line();
+        if line != expected {
+            self.fail(&format!(
+                "should print {expected:?} as its next line, not {line:?}"
+            ));
+        }
+    }
+
+    /// Stop the container and fail the check, showing everything it printed.
+    pub fn fail(&mut self, expectation: &str) -> ! {
+        let _ = self.child.kill();
+        let outcome = self.collect();
+        outcome.fail(expectation)
     }
 
     /// The runtime's PID on the host.
@@ -239,19 +257,38 @@ impl Running {
     }
 
     /// The container's PID on the host: the runtime's only child.
-    pub fn container_pid(&self) -> i32 {
+    pub fn container_pid(&mut self) -> i32 {
         let runtime = self.runtime_pid();
-        let children = children_of(runtime);
-        match children.as_slice() {
+        match children_of(runtime).as_slice() {
             [pid] => *pid,
-            other => panic!("the runtime (pid {runtime}) should have one child, not {other:?}"),
+            [] => self.fail(&format!(
+                "should be running a container, but the runtime (pid {runtime}) has no child process"
+            )),
+            more => self.fail(&format!(
+                "should run one container process, but the runtime (pid {runtime}) has {} children: {more:?}",
+                more.len()
+            )),
         }
     }
 
+    /// Send `signal` to the container's process, from the host.
+    pub fn signal_container(&mut self, signal: Signal) {
+        let pid = self.container_pid();
+        self.send(signal, pid, "the container");
+    }
+
     /// Send `signal` to the runtime.
-    pub fn signal_runtime(&self, signal: nix::sys::signal::Signal) {
-        let pid = nix::unistd::Pid::from_raw(self.runtime_pid());
-        nix::sys::signal::kill(pid, signal).expect("signal the runtime");
+    pub fn signal_runtime(&mut self, signal: Signal) {
+        self.send(signal, self.runtime_pid(), "the runtime");
+    }
+
+    fn send(&mut self, signal: Signal, pid: i32, whom: &str) {
+        if let Err(e) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal) {
+            self.fail(&format!(
+                "should still be running when the check sends {signal} to {whom} (pid {pid}), \
+                 but kill failed: {e}"
+            ));
+        }
     }
 
     /// Wait for the runtime to exit and return how it ended.

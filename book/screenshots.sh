@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `just book-screenshots`: look at the rendered book in a real browser.
+# Builds the book, has headless Chromium render the introduction and a
+# lesson page to PNG in target/book-screenshots/, then checks the pages
+# and the pictures (nslab-book-render): no missing image or file, no empty
+# page, no blank screenshot. Not part of `just test`: Chromium is large,
+# so it is installed the first time this runs, not by setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PAGES=(introduction 00-clone)
+OUT=target/book-screenshots
+# With two outputs (html and linkcheck2), mdbook writes the HTML here.
+HTML=book/book/html
+
+say() { printf 'book-screenshots: %s\n' "$*"; }
+
+mdbook build book
+
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "book-screenshots: chromium is missing; run this as root to install it" >&2
+        exit 1
+    fi
+    say "installing Debian's chromium (once; it is large)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+fi
+
+mkdir -p "$OUT"
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+
+checks=()
+for page in "${PAGES[@]}"; do
+    shot="$OUT/$page.png"
+    rm -f "$shot"
+    say "rendering $HTML/$page.html"
+    # The flags keep Chromium offline and quiet: no sandbox (we are root
+    # in a VM), no GPU, no first-run dialogs, no background requests. A
+    # fresh profile each time; the virtual time budget lets the page's
+    # scripts (theme, sidebar) finish before the picture is taken.
+    chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking \
+        --user-data-dir="$profile" --hide-scrollbars \
+        --window-size=1280,2000 --virtual-time-budget=5000 \
+        --screenshot="$PWD/$shot" "file://$PWD/$HTML/$page.html" \
+        >>"$OUT/chromium.log" 2>&1 || true
+    checks+=("$HTML/$page.html" "$shot")
+done
+
+cargo run --quiet -p nslab-book-render -- "${checks[@]}"
+say "look at them: $OUT/"
