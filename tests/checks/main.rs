@@ -14,5 +14,6 @@
 mod course;
 mod lesson00;
 mod lesson01;
+mod lesson02;
 mod runtime_core;
 mod support;

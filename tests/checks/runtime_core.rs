@@ -13,13 +13,7 @@ fn run_binary(name: &str, args: &[&str]) -> Outcome {
         .timeout(std::time::Duration::from_secs(30))
         .output()
         .expect("run the binary");
-    Outcome {
-        invocation: format!("{name} {}", args.join(" ")),
-        status: output.status.code(),
-        signal: None,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
 }
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
@@ -41,6 +35,17 @@ fn a_later_lessons_flag_is_refused_naming_that_lesson() {
     run_binary("solution-00", &["--hostname", "box", "--", "true"])
         .expect_one_error_line(125, &["--hostname", "lesson 01"])
         .expect_stdout("");
+}
+
+/// `--init` is lesson 03's: the binaries before it refuse it by name,
+/// the learner's as well as the reference.
+#[test]
+fn init_before_lesson_03_is_refused_naming_lesson_03() {
+    for name in ["solution-02", "lesson-02"] {
+        run_binary(name, &["--init", "--", "true"])
+            .expect_one_error_line(125, &["--init", "lesson 03"])
+            .expect_stdout("");
+    }
 }
 
 #[test]
@@ -105,13 +110,10 @@ fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
         .timeout(std::time::Duration::from_secs(30))
         .output()
         .expect("run setpriv");
-    Outcome {
-        invocation: "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
-        status: output.status.code(),
-        signal: None,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Outcome::from_output(
+        "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
+        &output,
+    )
     .expect_one_error_line(125, &["clone", "EPERM", "root"]);
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
+use super::procs::children_of;
 use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
@@ -60,13 +61,7 @@ impl Container {
             .timeout(TIMEOUT)
             .output()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
-        Outcome {
-            invocation: self.invocation(command),
-            status: output.status.code(),
-            signal: output.status.signal(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Outcome::from_output(self.invocation(command), &output)
     }
 
     /// Start `command` in the container and return while it runs.
@@ -145,6 +140,32 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How a finished program ended; `invocation` is its command line as
+    /// a learner would type it.
+    pub fn from_output(invocation: String, output: &std::process::Output) -> Outcome {
+        Outcome {
+            invocation,
+            status: output.status.code(),
+            signal: output.status.signal(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Run a program on the host (not in a container) to the end.
+    pub fn of_host_command(program: &str, args: &[&str]) -> Outcome {
+        let output = assert_cmd::Command::new(program)
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {program} on the host: {e}"));
+        let invocation = std::iter::once(program.to_string())
+            .chain(args.iter().map(|arg| shell_quote(arg.to_string())))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Outcome::from_output(format!("(on the host) {invocation}"), &output)
+    }
+
     pub fn expect_status(&self, expected: i32) -> &Outcome {
         if self.status != Some(expected) {
             self.fail(&format!("should exit with status {expected}"));
@@ -251,6 +272,18 @@ impl Running {
         outcome.fail(expectation)
     }
 
+    /// The lines the container prints, up to and without the line `last`.
+    pub fn lines_until(&mut self, last: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.next_line();
+            if line == last {
+                return lines;
+            }
+            lines.push(line);
+        }
+    }
+
     /// The runtime's PID on the host.
     pub fn runtime_pid(&self) -> i32 {
         self.child.id() as i32
@@ -335,28 +368,4 @@ impl Drop for Running {
             let _ = self.child.wait();
         }
     }
-}
-
-/// PIDs whose parent is `parent`, from /proc/*/stat.
-pub fn children_of(parent: i32) -> Vec<i32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name is in parentheses and may hold spaces: the
-        // fields we want come after the last ')'.
-        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let ppid = after_name
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok());
-        if ppid == Some(parent) {
-            children.push(pid);
-        }
-    }
-    children
 }
