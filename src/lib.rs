@@ -19,10 +19,12 @@ const SOLUTION_PROCESS: &dyn Process = &solution_00_clone::CloneProcess;
 const EXERCISE_NAMESPACES: &[&dyn Namespace] = &[
     &lesson_01_uts::UtsNamespace,
     &lesson_02_ipc::IpcNamespace,
+    &lesson_03_pid::PidNamespace,
 ];
 const SOLUTION_NAMESPACES: &[&dyn Namespace] = &[
     &solution_01_uts::UtsNamespace,
     &solution_02_ipc::IpcNamespace,
+    &solution_03_pid::PidNamespace,
 ];
 
 /// The highest lesson number.

@@ -7,7 +7,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serial_test::{file_parallel, file_serial};
 
-use crate::support::ipc::{HostObject, Kind, RemoveIfLeaked, host_objects, keys_listed};
+use crate::support::ipc::{HostObject, Kind, RemoveIfLeaked, describe, host_objects, keys_listed};
 use crate::support::{Container, HostGuard, expect_a_namespace_of_its_own};
 
 #[test]
@@ -103,8 +103,10 @@ fn a_queue_made_inside_never_reaches_the_host() {
     let during = host_objects(Kind::Queue);
     if during != before {
         running.fail(&format!(
-            "made queue {key} inside; while it runs, the host's queues should stay {before:?}, \
-             but they are {during:?}"
+            "made queue {key} inside; while it runs, the host's queues should stay as they \
+             were ({}), but they are: {}",
+            describe(&before),
+            describe(&during)
         ));
     }
     // End the container the hard way (SIGKILL works on a PID 1 too), so
@@ -112,8 +114,11 @@ fn a_queue_made_inside_never_reaches_the_host() {
     kill(Pid::from_raw(running.container_pid()), Signal::SIGKILL).expect("kill the container");
     running.finish().expect_status(128 + 9);
     let after = host_objects(Kind::Queue);
-    assert_eq!(
-        after, before,
-        "queue {key}, made inside the container, must die with it and never reach the host"
+    assert!(
+        after == before,
+        "queue {key}, made inside the container, must die with it and never reach the host; \
+         the host's queues were {} before the run and are {} after it",
+        describe(&before),
+        describe(&after)
     );
 }

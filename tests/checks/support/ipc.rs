@@ -92,6 +92,19 @@ pub fn host_objects(kind: Kind) -> Vec<Object> {
         .collect()
 }
 
+/// A list of objects for a failure message, e.g. `none` or
+/// `message queue (key 0x1c2b3a4d, id 3)`.
+pub fn describe(objects: &[Object]) -> String {
+    if objects.is_empty() {
+        return "none".to_string();
+    }
+    objects
+        .iter()
+        .map(Object::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The keys in an `ipcs` listing (the lines that start with `0x`).
 pub fn keys_listed(ipcs_output: &str) -> Vec<String> {
     ipcs_output

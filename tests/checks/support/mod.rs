@@ -68,7 +68,7 @@ pub fn expect_a_namespace_of_its_own(container: &Container, kind: &str) {
     if !inside.starts_with(&format!("{kind}:[")) || inside == host {
         let name = kind.to_uppercase();
         outcome.fail(&format!(
-            "should print a {name} namespace other than the host's {host}"
+            "should print a new {name} namespace, not the host's {host}"
         ));
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use super::procs::children_of;
+use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
@@ -267,7 +267,7 @@ impl Running {
 
     /// Stop the container and fail the check, showing everything it printed.
     pub fn fail(&mut self, expectation: &str) -> ! {
-        let _ = self.child.kill();
+        self.kill_all();
         let outcome = self.collect();
         outcome.fail(expectation)
     }
@@ -325,16 +325,32 @@ impl Running {
     }
 
     /// Wait for the runtime to exit and return how it ended.
-    pub fn finish(mut self) -> Outcome {
-        let deadline = std::time::Instant::now() + TIMEOUT;
+    pub fn finish(self) -> Outcome {
+        self.finish_within(TIMEOUT)
+    }
+
+    /// The same, but kill the runtime if it has not exited after `timeout`
+    /// (the outcome then says it was killed by signal 9).
+    pub fn finish_within(mut self, timeout: Duration) -> Outcome {
+        let deadline = std::time::Instant::now() + timeout;
         while self.child.try_wait().ok().flatten().is_none() {
             if std::time::Instant::now() > deadline {
-                let _ = self.child.kill();
+                self.kill_all();
                 break;
             }
             thread::sleep(Duration::from_millis(10));
         }
         self.collect()
+    }
+
+    /// Kill the runtime and every process below it. The runtime's death
+    /// takes the container with it (PR_SET_PDEATHSIG), and a PID namespace
+    /// takes every process inside with its PID 1; but a lesson that is not
+    /// finished may have neither, and a process left behind would keep the
+    /// container's stdout open.
+    fn kill_all(&mut self) {
+        let _below = KillOnDrop(descendants_of(self.runtime_pid()));
+        let _ = self.child.kill();
     }
 
     fn collect(&mut self) -> Outcome {
@@ -360,11 +376,10 @@ impl Running {
 }
 
 impl Drop for Running {
-    /// A check that fails half-way must not leave a container behind. The
-    /// runtime's death takes the container with it (PR_SET_PDEATHSIG).
+    /// A check that fails half-way must not leave a container behind.
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
+            self.kill_all();
             let _ = self.child.wait();
         }
     }
