@@ -54,6 +54,7 @@ pub fn lesson_code<T>(call: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+// ANCHOR: exit_after
 /// Run lesson code that has taken this process over for good and will
 /// never return to the core (lesson 03's init), then `_exit` with the
 /// status it returns.
@@ -76,3 +77,4 @@ pub fn exit_after(body: impl FnOnce() -> i32) -> ! {
     // exit handlers and buffers belong to the original.
     unsafe { libc::_exit(status) }
 }
+// ANCHOR_END: exit_after

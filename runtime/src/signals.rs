@@ -16,6 +16,7 @@ use nix::unistd::Pid;
 
 use crate::error::{Context, Result};
 
+// ANCHOR: forwarded
 /// The signals a person or a supervisor uses to ask a process to stop.
 pub const FORWARDED: [Signal; 6] = [
     Signal::SIGHUP,
@@ -25,6 +26,7 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR1,
     Signal::SIGUSR2,
 ];
+// ANCHOR_END: forwarded
 
 /// The container's PID on the host, or 0 while there is none.
 static CONTAINER: AtomicI32 = AtomicI32::new(0);
