@@ -33,19 +33,25 @@ impl Namespace for PidNamespace {
 
     // ANCHOR: in_child
     /// We are PID 1 of the new namespace. Without `--init`, we go on and
-    /// become the command. With it, we split in two: the child goes on to
-    /// become the command, and we stay behind as its init for good.
+    /// become the command; with it, `start_init` splits us in two.
     fn in_child(&self, config: &Config) -> Result<()> {
-        // Book: chapter 03, "Exercise: in_child". Without `config.init`
-        // there is nothing to do: the command will be PID 1. With it, block
-        // init's signals, fork, and let the child put the old signal mask
-        // back and return Ok(()) to become the command; the parent closes
-        // the descriptors it inherited and stays as init via
-        // `exit_after(|| run_init(child))`.
-        todo!("with --init, split into init and the command")
+        if config.init { start_init() } else { Ok(()) }
     }
     // ANCHOR_END: in_child
 }
+
+// ANCHOR: start_init
+/// With `--init`: split in two. The child goes on to become the command
+/// (PID 2), and we stay behind as its init for good, so this returns only
+/// in the child.
+fn start_init() -> Result<()> {
+    // Book: chapter 03, "Exercise: start_init". Block init's signals,
+    // fork, and let the child put the old signal mask back and return
+    // Ok(()) to become the command; the parent closes the descriptors
+    // it inherited and stays as init via `exit_after(|| run_init(child))`.
+    todo!("split into init and the command")
+}
+// ANCHOR_END: start_init
 
 // ANCHOR: run_init
 /// PID 1's life with `--init`: sleep until a child ends or a signal comes,

@@ -32,35 +32,40 @@ impl Namespace for PidNamespace {
 
     // ANCHOR: in_child
     /// We are PID 1 of the new namespace. Without `--init`, we go on and
-    /// become the command. With it, we split in two: the child goes on to
-    /// become the command, and we stay behind as its init for good.
+    /// become the command; with it, `start_init` splits us in two.
     fn in_child(&self, config: &Config) -> Result<()> {
-        if !config.init {
-            return Ok(());
-        }
-        // Block init's signals before the fork, so that none that arrives
-        // in between is lost: they wait, queued, until init asks for them.
-        let mask_before = block_init_signals()?;
-        transcript::container(format_args!(
-            "--init: staying as pid 1 to reap orphans and pass signals on"
-        ));
-        // SAFETY: this process is single-threaded (the runtime is, and
-        // clone copied only the calling thread), so the child's copy of
-        // our memory holds no lock that another thread was holding.
-        match unsafe { fork() }.context("fork the command from init")? {
-            ForkResult::Child => {
-                // The command must not inherit init's blocked signals.
-                sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask_before), None)
-                    .context("restore the command's signal mask")
-            }
-            ForkResult::Parent { child } => {
-                close_inherited_fds();
-                exit_after(|| run_init(child))
-            }
-        }
+        if config.init { start_init() } else { Ok(()) }
     }
     // ANCHOR_END: in_child
 }
+
+// ANCHOR: start_init
+/// With `--init`: split in two. The child goes on to become the command
+/// (PID 2), and we stay behind as its init for good, so this returns only
+/// in the child.
+fn start_init() -> Result<()> {
+    // Block init's signals before the fork, so that none that arrives
+    // in between is lost: they wait, queued, until init asks for them.
+    let mask_before = block_init_signals()?;
+    transcript::container(format_args!(
+        "--init: staying as pid 1 to reap orphans and pass signals on"
+    ));
+    // SAFETY: this process is single-threaded (the runtime is, and
+    // clone copied only the calling thread), so the child's copy of
+    // our memory holds no lock that another thread was holding.
+    match unsafe { fork() }.context("fork the command from init")? {
+        ForkResult::Child => {
+            // The command must not inherit init's blocked signals.
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask_before), None)
+                .context("restore the command's signal mask")
+        }
+        ForkResult::Parent { child } => {
+            close_inherited_fds();
+            exit_after(|| run_init(child))
+        }
+    }
+}
+// ANCHOR_END: start_init
 
 // ANCHOR: run_init
 /// PID 1's life with `--init`: sleep until a child ends or a signal comes,
