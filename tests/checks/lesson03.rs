@@ -13,6 +13,7 @@ use nix::sys::signal::Signal;
 use serial_test::file_parallel;
 
 use crate::support::procs::{self, KillOnDrop, Process, eventually};
+use crate::support::run::trapping;
 use crate::support::{Container, HostGuard, expect_a_namespace_of_its_own};
 
 /// How long something the kernel or init does "at once" may take on a
@@ -65,12 +66,10 @@ fn pid_1_survives_sigkill_sent_from_inside() {
 #[file_parallel(host)]
 fn sigterm_to_the_runtime_reaches_a_pid_1_that_handles_it() {
     let _host = HostGuard::begin();
-    let script =
-        format!("{ONLY_AS_PID_1}trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done");
-    let mut running = Container::for_lesson(3).start(&["sh", "-c", &script]);
-    running.lines_until("ready");
-    running.signal_runtime(Signal::SIGTERM);
-    running.finish_within(DEADLINE).expect_status(42);
+    let script = format!("{ONLY_AS_PID_1}{}", trapping("TERM", 42));
+    Container::for_lesson(3)
+        .signal_when_ready(&["sh", "-c", &script], Signal::SIGTERM, DEADLINE)
+        .expect_status(42);
 }
 
 #[test]
@@ -81,8 +80,7 @@ fn when_pid_1_exits_every_process_left_inside_dies() {
     // PID 1 starts a long sleep, and exits when SIGUSR1 comes.
     let script =
         format!("{ONLY_AS_PID_1}trap 'exit 0' USR1; sleep 1000 & echo ready; wait; exit 3");
-    let mut running = Container::for_lesson(3).start(&["sh", "-c", &script]);
-    running.lines_until("ready");
+    let mut running = Container::for_lesson(3).start_until_ready(&["sh", "-c", &script]);
     let pid_1 = running.container_pid();
     let left_behind: Vec<Process> = procs::descendants_of(pid_1)
         .into_iter()
@@ -131,8 +129,7 @@ fn with_init_the_command_is_pid_2_under_init() {
 #[file_parallel(host)]
 fn with_init_pid_1_keeps_only_stdin_stdout_and_stderr() {
     let _host = HostGuard::begin();
-    let mut running = with_init().start(&["sh", "-c", "echo ready; exec sleep 30"]);
-    running.lines_until("ready");
+    let mut running = with_init().start_until_ready(&["sh", "-c", "echo ready; exec sleep 30"]);
     let init = running.container_pid();
     let mut open: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{init}/fd"))
         .expect("list init's descriptors")
@@ -160,17 +157,19 @@ fn with_init_pid_1_keeps_only_stdin_stdout_and_stderr() {
 fn with_init_sigterm_is_passed_on_to_the_command() {
     let _host = HostGuard::begin();
     // A command that handles SIGTERM gets it and decides its status...
-    let handles = "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done";
-    let mut running = with_init().start(&["sh", "-c", handles]);
-    running.lines_until("ready");
-    running.signal_runtime(Signal::SIGTERM);
-    running.finish_within(DEADLINE).expect_status(42);
+    with_init()
+        .signal_when_ready(
+            &["sh", "-c", &trapping("TERM", 42)],
+            Signal::SIGTERM,
+            DEADLINE,
+        )
+        .expect_status(42);
     // ...and one that does not is killed by it, since with --init it is
     // not PID 1: 128 + 15.
-    let mut running = with_init().start(&["sh", "-c", "echo ready; exec sleep 30"]);
-    running.lines_until("ready");
-    running.signal_runtime(Signal::SIGTERM);
-    running.finish_within(DEADLINE).expect_status(128 + 15);
+    let no_handler = ["sh", "-c", "echo ready; exec sleep 30"];
+    with_init()
+        .signal_when_ready(&no_handler, Signal::SIGTERM, DEADLINE)
+        .expect_status(128 + 15);
 }
 
 #[test]
@@ -180,8 +179,8 @@ fn with_init_orphans_are_reaped() {
     let _host = HostGuard::begin();
     // The subshell starts a short sleep and exits at once: the sleep is an
     // orphan, adopted by PID 1. The command then never waits for anything.
-    let mut running = with_init().start(&["sh", "-c", "(sleep 0.1 &); echo ready; exec sleep 30"]);
-    running.lines_until("ready");
+    let mut running =
+        with_init().start_until_ready(&["sh", "-c", "(sleep 0.1 &); echo ready; exec sleep 30"]);
     let init = running.container_pid();
     // Once the orphan has ended and been reaped, init has one child left,
     // the command, and no zombie.

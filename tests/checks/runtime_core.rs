@@ -4,8 +4,9 @@
 
 use serial_test::file_parallel;
 
+use crate::support::run::trapping;
 use crate::support::target::{binary_names, binary_path};
-use crate::support::{HostGuard, Outcome, TempDir};
+use crate::support::{Container, HostGuard, Outcome, TempDir};
 
 fn run_binary(name: &str, args: &[&str]) -> Outcome {
     let output = assert_cmd::Command::new(binary_path(name))
@@ -129,13 +130,13 @@ fn signals_sent_to_the_runtime_reach_the_command() {
         (Signal::SIGINT, 43),
         (Signal::SIGHUP, 44),
     ] {
-        let script = format!(
-            "trap 'exit {status}' {}; echo ready; while :; do sleep 0.05; done",
-            &signal.as_str()[3..]
-        );
-        let mut running = crate::support::Container::for_lesson(1).start(&["sh", "-c", &script]);
-        running.expect_line("ready");
-        running.signal_runtime(signal);
-        running.finish().expect_status(status);
+        let script = trapping(&signal.as_str()[3..], status);
+        Container::for_lesson(1)
+            .signal_when_ready(
+                &["sh", "-c", &script],
+                signal,
+                std::time::Duration::from_secs(30),
+            )
+            .expect_status(status.into());
     }
 }

@@ -17,7 +17,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 use nslab_runtime::panics::exit_after;
-use nslab_runtime::signals::FORWARDED;
+use nslab_runtime::signals::{self, forwarded_set};
 use nslab_runtime::transcript;
 use nslab_runtime::{CloneFlags, Config, Context, Errno, Namespace, Result};
 
@@ -80,9 +80,8 @@ fn reap_children(command: Pid) -> Option<i32> {
 /// What init waits for: SIGCHLD (a child ended) and the signals it passes
 /// on to the command, the same ones the runtime passes on to us.
 fn init_signals() -> SigSet {
-    let mut signals = SigSet::empty();
+    let mut signals = forwarded_set();
     signals.add(Signal::SIGCHLD);
-    FORWARDED.iter().for_each(|&signal| signals.add(signal));
     signals
 }
 
@@ -91,14 +90,7 @@ fn init_signals() -> SigSet {
 /// without a handler would otherwise never see them: the kernel drops
 /// them.)
 fn block_init_signals() -> Result<SigSet> {
-    let mut mask_before = SigSet::empty();
-    sigprocmask(
-        SigmaskHow::SIG_BLOCK,
-        Some(&init_signals()),
-        Some(&mut mask_before),
-    )
-    .context("block init's signals")?;
-    Ok(mask_before)
+    signals::block(&init_signals()).context("block init's signals")
 }
 
 /// Close every file descriptor but stdin, stdout and stderr. Init outlives

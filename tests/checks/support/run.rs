@@ -64,6 +64,27 @@ impl Container {
         Outcome::from_output(self.invocation(command), &output)
     }
 
+    /// Start `command`, which prints a line `ready` once it is set up; then
+    /// send `signal` to the runtime and return how the run ended, killing
+    /// it if it has not ended after `timeout`.
+    pub fn signal_when_ready(
+        &self,
+        command: &[&str],
+        signal: nix::sys::signal::Signal,
+        timeout: Duration,
+    ) -> Outcome {
+        let mut running = self.start_until_ready(command);
+        running.signal_runtime(signal);
+        running.finish_within(timeout)
+    }
+
+    /// Start `command`, and return once it has printed the line `ready`.
+    pub fn start_until_ready(&self, command: &[&str]) -> Running {
+        let mut running = self.start(command);
+        running.lines_until("ready");
+        running
+    }
+
     /// Start `command` in the container and return while it runs.
     pub fn start(&self, command: &[&str]) -> Running {
         let mut child = Command::new(self.target.path())
@@ -103,6 +124,12 @@ impl Container {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// A shell script that prints `ready`, then waits until `signal` (e.g.
+/// `TERM`) comes and exits with `status`: it has a handler for the signal.
+pub fn trapping(signal: &str, status: u8) -> String {
+    format!("trap 'exit {status}' {signal}; echo ready; while :; do sleep 0.05; done")
 }
 
 fn shell_quote(word: String) -> String {
