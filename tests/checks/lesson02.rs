@@ -3,8 +3,7 @@
 //! makes. Every check here that puts objects on the host is
 //! `#[file_serial(host)]` and removes them however it ends.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::ipc::{HostObject, Kind, RemoveIfLeaked, describe, host_objects, keys_listed};
@@ -111,7 +110,7 @@ fn a_queue_made_inside_never_reaches_the_host() {
     }
     // End the container the hard way (SIGKILL works on a PID 1 too), so
     // nothing in it gets a chance to clean up after itself.
-    kill(Pid::from_raw(running.container_pid()), Signal::SIGKILL).expect("kill the container");
+    running.signal_container(Signal::SIGKILL);
     running.finish().expect_status(128 + 9);
     let after = host_objects(Kind::Queue);
     assert!(
