@@ -16,8 +16,16 @@ const EXERCISE_PROCESS: &dyn Process = &lesson_00_clone::CloneProcess;
 const SOLUTION_PROCESS: &dyn Process = &solution_00_clone::CloneProcess;
 
 /// Lessons 01 and later, in order: index 0 is lesson 01.
-const EXERCISE_NAMESPACES: &[&dyn Namespace] = &[&lesson_01_uts::UtsNamespace];
-const SOLUTION_NAMESPACES: &[&dyn Namespace] = &[&solution_01_uts::UtsNamespace];
+const EXERCISE_NAMESPACES: &[&dyn Namespace] = &[
+    &lesson_01_uts::UtsNamespace,
+    &lesson_02_ipc::IpcNamespace,
+    &lesson_03_pid::PidNamespace,
+];
+const SOLUTION_NAMESPACES: &[&dyn Namespace] = &[
+    &solution_01_uts::UtsNamespace,
+    &solution_02_ipc::IpcNamespace,
+    &solution_03_pid::PidNamespace,
+];
 
 /// The highest lesson number.
 pub const LAST_LESSON: u8 = SOLUTION_NAMESPACES.len() as u8;

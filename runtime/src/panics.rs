@@ -53,3 +53,28 @@ pub fn lesson_code<T>(call: impl FnOnce() -> Result<T>) -> Result<T> {
         Err(error.with_status(LESSON_PANICKED))
     })
 }
+
+// ANCHOR: exit_after
+/// Run lesson code that has taken this process over for good and will
+/// never return to the core (lesson 03's init), then `_exit` with the
+/// status it returns.
+///
+/// Such code has closed the pipe that carries errors to the parent, so a
+/// panic in it (a `todo!()`) is reported here, on stderr, as the one line
+/// the core would have printed, with status 101.
+pub fn exit_after(body: impl FnOnce() -> i32) -> ! {
+    let status = match lesson_code(|| Ok(body())) {
+        Ok(status) => status,
+        Err(error) => {
+            let program = std::env::args().next().unwrap_or_default();
+            let program = program.rsplit('/').next().unwrap_or("nslab");
+            eprintln!("{program}: {error}");
+            error.status().into()
+        }
+    };
+    // SAFETY: _exit(2) ends the process at once and takes an integer. We
+    // use it, not exit(3), because this is a forked copy of the runtime:
+    // exit handlers and buffers belong to the original.
+    unsafe { libc::_exit(status) }
+}
+// ANCHOR_END: exit_after

@@ -16,6 +16,7 @@ use nix::unistd::Pid;
 
 use crate::error::{Context, Result};
 
+// ANCHOR: forwarded
 /// The signals a person or a supervisor uses to ask a process to stop.
 pub const FORWARDED: [Signal; 6] = [
     Signal::SIGHUP,
@@ -25,6 +26,7 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR1,
     Signal::SIGUSR2,
 ];
+// ANCHOR_END: forwarded
 
 /// The container's PID on the host, or 0 while there is none.
 static CONTAINER: AtomicI32 = AtomicI32::new(0);
@@ -38,7 +40,16 @@ extern "C" fn forward(signal: libc::c_int) {
     }
 }
 
-fn forwarded_set() -> SigSet {
+/// Block `signals` (add them to this thread's mask) and return the mask
+/// from before, to restore later.
+pub fn block(signals: &SigSet) -> nix::Result<SigSet> {
+    let mut mask_before = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(signals), Some(&mut mask_before))?;
+    Ok(mask_before)
+}
+
+/// [`FORWARDED`] as a set, for `sigprocmask` and `sigwait`.
+pub fn forwarded_set() -> SigSet {
     let mut set = SigSet::empty();
     FORWARDED.iter().for_each(|&signal| set.add(signal));
     set
@@ -51,13 +62,7 @@ pub struct Forwarding {
 impl Forwarding {
     /// Before `clone`: block the forwarded signals and install the handler.
     pub fn prepare() -> Result<Forwarding> {
-        let mut mask_before = SigSet::empty();
-        sigprocmask(
-            SigmaskHow::SIG_BLOCK,
-            Some(&forwarded_set()),
-            Some(&mut mask_before),
-        )
-        .context("block signals")?;
+        let mask_before = block(&forwarded_set()).context("block signals")?;
         // SA_RESTART: the parent's blocking read and waitpid carry on after
         // the handler instead of failing with EINTR.
         let action = SigAction::new(

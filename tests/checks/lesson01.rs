@@ -3,7 +3,7 @@
 
 use serial_test::file_parallel;
 
-use crate::support::{Container, HostGuard, host_namespace, random_hex};
+use crate::support::{Container, HostGuard, expect_a_namespace_of_its_own, random_hex};
 
 fn random_hostname() -> String {
     format!("box-{}", random_hex(4))
@@ -56,15 +56,7 @@ fn domainname_is_the_one_asked_for() {
 #[file_parallel(host)]
 fn the_uts_namespace_is_not_the_hosts() {
     let _host = HostGuard::begin();
-    let outcome = Container::for_lesson(1).run(&["readlink", "/proc/self/ns/uts"]);
-    outcome.expect_success();
-    let inside = outcome.stdout.trim();
-    let host = host_namespace("uts");
-    if !inside.starts_with("uts:[") || inside == host {
-        outcome.fail(&format!(
-            "should print a UTS namespace other than the host's {host}"
-        ));
-    }
+    expect_a_namespace_of_its_own(&Container::for_lesson(1), "uts");
 }
 
 #[test]

@@ -14,5 +14,7 @@
 mod course;
 mod lesson00;
 mod lesson01;
+mod lesson02;
+mod lesson03;
 mod runtime_core;
 mod support;

@@ -4,8 +4,9 @@
 
 use serial_test::file_parallel;
 
+use crate::support::run::trapping;
 use crate::support::target::{binary_names, binary_path};
-use crate::support::{HostGuard, Outcome, TempDir};
+use crate::support::{Container, HostGuard, Outcome, TempDir};
 
 fn run_binary(name: &str, args: &[&str]) -> Outcome {
     let output = assert_cmd::Command::new(binary_path(name))
@@ -13,13 +14,7 @@ fn run_binary(name: &str, args: &[&str]) -> Outcome {
         .timeout(std::time::Duration::from_secs(30))
         .output()
         .expect("run the binary");
-    Outcome {
-        invocation: format!("{name} {}", args.join(" ")),
-        status: output.status.code(),
-        signal: None,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
 }
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
@@ -41,6 +36,17 @@ fn a_later_lessons_flag_is_refused_naming_that_lesson() {
     run_binary("solution-00", &["--hostname", "box", "--", "true"])
         .expect_one_error_line(125, &["--hostname", "lesson 01"])
         .expect_stdout("");
+}
+
+/// `--init` is lesson 03's: the binaries before it refuse it by name,
+/// the learner's as well as the reference.
+#[test]
+fn init_before_lesson_03_is_refused_naming_lesson_03() {
+    for name in ["solution-02", "lesson-02"] {
+        run_binary(name, &["--init", "--", "true"])
+            .expect_one_error_line(125, &["--init", "lesson 03"])
+            .expect_stdout("");
+    }
 }
 
 #[test]
@@ -105,13 +111,10 @@ fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
         .timeout(std::time::Duration::from_secs(30))
         .output()
         .expect("run setpriv");
-    Outcome {
-        invocation: "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
-        status: output.status.code(),
-        signal: None,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Outcome::from_output(
+        "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
+        &output,
+    )
     .expect_one_error_line(125, &["clone", "EPERM", "root"]);
 }
 
@@ -127,13 +130,13 @@ fn signals_sent_to_the_runtime_reach_the_command() {
         (Signal::SIGINT, 43),
         (Signal::SIGHUP, 44),
     ] {
-        let script = format!(
-            "trap 'exit {status}' {}; echo ready; while :; do sleep 0.05; done",
-            &signal.as_str()[3..]
-        );
-        let mut running = crate::support::Container::for_lesson(1).start(&["sh", "-c", &script]);
-        running.expect_line("ready");
-        running.signal_runtime(signal);
-        running.finish().expect_status(status);
+        let script = trapping(&signal.as_str()[3..], status);
+        Container::for_lesson(1)
+            .signal_when_ready(
+                &["sh", "-c", &script],
+                signal,
+                std::time::Duration::from_secs(30),
+            )
+            .expect_status(status.into());
     }
 }

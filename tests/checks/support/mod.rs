@@ -1,8 +1,11 @@
 //! What every check uses: which binary to run ([`target`]), how to run a
-//! container and read what it printed ([`run`]), and the guard that
-//! fails a check which changed the host ([`host`]).
+//! container and read what it printed ([`run`]), the guard that fails a
+//! check which changed the host ([`host`]), the host's view of processes
+//! ([`procs`]) and System V IPC objects made on the host ([`ipc`]).
 
 pub mod host;
+pub mod ipc;
+pub mod procs;
 pub mod run;
 pub mod target;
 
@@ -53,4 +56,19 @@ pub fn host_namespace(kind: &str) -> String {
         .unwrap_or_else(|e| panic!("readlink /proc/self/ns/{kind}: {e}"))
         .to_string_lossy()
         .into_owned()
+}
+
+/// `readlink /proc/self/ns/KIND` inside `container` must name a namespace
+/// of that kind other than the host's.
+pub fn expect_a_namespace_of_its_own(container: &Container, kind: &str) {
+    let outcome = container.run(&["readlink", &format!("/proc/self/ns/{kind}")]);
+    outcome.expect_success();
+    let inside = outcome.stdout.trim();
+    let host = host_namespace(kind);
+    if !inside.starts_with(&format!("{kind}:[")) || inside == host {
+        let name = kind.to_uppercase();
+        outcome.fail(&format!(
+            "should print a new {name} namespace, not the host's {host}"
+        ));
+    }
 }

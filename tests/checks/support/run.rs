@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
+use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
@@ -60,13 +61,28 @@ impl Container {
             .timeout(TIMEOUT)
             .output()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
-        Outcome {
-            invocation: self.invocation(command),
-            status: output.status.code(),
-            signal: output.status.signal(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Outcome::from_output(self.invocation(command), &output)
+    }
+
+    /// Start `command`, which prints a line `ready` once it is set up; then
+    /// send `signal` to the runtime and return how the run ended, killing
+    /// it if it has not ended after `timeout`.
+    pub fn signal_when_ready(
+        &self,
+        command: &[&str],
+        signal: nix::sys::signal::Signal,
+        timeout: Duration,
+    ) -> Outcome {
+        let mut running = self.start_until_ready(command);
+        running.signal_runtime(signal);
+        running.finish_within(timeout)
+    }
+
+    /// Start `command`, and return once it has printed the line `ready`.
+    pub fn start_until_ready(&self, command: &[&str]) -> Running {
+        let mut running = self.start(command);
+        running.lines_until("ready");
+        running
     }
 
     /// Start `command` in the container and return while it runs.
@@ -110,6 +126,12 @@ impl Container {
     }
 }
 
+/// A shell script that prints `ready`, then waits until `signal` (e.g.
+/// `TERM`) comes and exits with `status`: it has a handler for the signal.
+pub fn trapping(signal: &str, status: u8) -> String {
+    format!("trap 'exit {status}' {signal}; echo ready; while :; do sleep 0.05; done")
+}
+
 fn shell_quote(word: String) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
@@ -145,6 +167,32 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How a finished program ended; `invocation` is its command line as
+    /// a learner would type it.
+    pub fn from_output(invocation: String, output: &std::process::Output) -> Outcome {
+        Outcome {
+            invocation,
+            status: output.status.code(),
+            signal: output.status.signal(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Run a program on the host (not in a container) to the end.
+    pub fn of_host_command(program: &str, args: &[&str]) -> Outcome {
+        let output = assert_cmd::Command::new(program)
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {program} on the host: {e}"));
+        let invocation = std::iter::once(program.to_string())
+            .chain(args.iter().map(|arg| shell_quote(arg.to_string())))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Outcome::from_output(format!("(on the host) {invocation}"), &output)
+    }
+
     pub fn expect_status(&self, expected: i32) -> &Outcome {
         if self.status != Some(expected) {
             self.fail(&format!("should exit with status {expected}"));
@@ -246,9 +294,21 @@ impl Running {
 
     /// Stop the container and fail the check, showing everything it printed.
     pub fn fail(&mut self, expectation: &str) -> ! {
-        let _ = self.child.kill();
+        self.kill_all();
         let outcome = self.collect();
         outcome.fail(expectation)
+    }
+
+    /// The lines the container prints, up to and without the line `last`.
+    pub fn lines_until(&mut self, last: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.next_line();
+            if line == last {
+                return lines;
+            }
+            lines.push(line);
+        }
     }
 
     /// The runtime's PID on the host.
@@ -292,16 +352,32 @@ impl Running {
     }
 
     /// Wait for the runtime to exit and return how it ended.
-    pub fn finish(mut self) -> Outcome {
-        let deadline = std::time::Instant::now() + TIMEOUT;
+    pub fn finish(self) -> Outcome {
+        self.finish_within(TIMEOUT)
+    }
+
+    /// The same, but kill the runtime if it has not exited after `timeout`
+    /// (the outcome then says it was killed by signal 9).
+    pub fn finish_within(mut self, timeout: Duration) -> Outcome {
+        let deadline = std::time::Instant::now() + timeout;
         while self.child.try_wait().ok().flatten().is_none() {
             if std::time::Instant::now() > deadline {
-                let _ = self.child.kill();
+                self.kill_all();
                 break;
             }
             thread::sleep(Duration::from_millis(10));
         }
         self.collect()
+    }
+
+    /// Kill the runtime and every process below it. The runtime's death
+    /// takes the container with it (PR_SET_PDEATHSIG), and a PID namespace
+    /// takes every process inside with its PID 1; but a lesson that is not
+    /// finished may have neither, and a process left behind would keep the
+    /// container's stdout open.
+    fn kill_all(&mut self) {
+        let _below = KillOnDrop(descendants_of(self.runtime_pid()));
+        let _ = self.child.kill();
     }
 
     fn collect(&mut self) -> Outcome {
@@ -327,36 +403,11 @@ impl Running {
 }
 
 impl Drop for Running {
-    /// A check that fails half-way must not leave a container behind. The
-    /// runtime's death takes the container with it (PR_SET_PDEATHSIG).
+    /// A check that fails half-way must not leave a container behind.
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
+            self.kill_all();
             let _ = self.child.wait();
         }
     }
-}
-
-/// PIDs whose parent is `parent`, from /proc/*/stat.
-pub fn children_of(parent: i32) -> Vec<i32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name is in parentheses and may hold spaces: the
-        // fields we want come after the last ')'.
-        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let ppid = after_name
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok());
-        if ppid == Some(parent) {
-            children.push(pid);
-        }
-    }
-    children
 }

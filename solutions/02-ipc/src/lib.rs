@@ -1,0 +1,23 @@
+//! Lesson 02: IPC.
+//!
+//! System V message queues, shared memory segments and semaphore sets are
+//! found by numbers, keys and ids, that every process on the machine
+//! shares. A container with an IPC namespace of its own starts with empty
+//! tables: it can neither see nor remove the host's objects, the host
+//! never sees the objects it makes, and those die with the namespace.
+//! POSIX message queues are isolated the same way.
+
+use nslab_runtime::{CloneFlags, Namespace};
+
+pub struct IpcNamespace;
+
+impl Namespace for IpcNamespace {
+    // ANCHOR: clone_flags
+    /// A new IPC namespace starts empty, with the kernel's default limits,
+    /// so there is nothing to set up inside it: `in_child` keeps the
+    /// trait's default.
+    fn clone_flags(&self) -> CloneFlags {
+        CloneFlags::CLONE_NEWIPC
+    }
+    // ANCHOR_END: clone_flags
+}

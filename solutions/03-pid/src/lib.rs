@@ -1,0 +1,142 @@
+//! Lesson 03: PID.
+//!
+//! A PID namespace numbers the container's processes on its own: the first
+//! one is PID 1 inside, whatever its number on the host. PID 1 has duties
+//! the kernel counts on. Every orphan in the namespace becomes its child,
+//! so it must reap them; the kernel drops the signals it has no handler
+//! for; and when it ends, the kernel kills everything else in the
+//! namespace.
+//!
+//! By default the command itself is PID 1, as in the articles. With
+//! `--init`, the tiny init in this file is PID 1 instead, like
+//! `docker run --init` (tini): it starts the command as its child, passes
+//! signals on to it, reaps every child, and exits with the command's
+//! status.
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork};
+use nslab_runtime::panics::exit_after;
+use nslab_runtime::signals::{self, forwarded_set};
+use nslab_runtime::transcript;
+use nslab_runtime::{CloneFlags, Config, Context, Errno, Namespace, Result};
+
+pub struct PidNamespace;
+
+impl Namespace for PidNamespace {
+    // ANCHOR: clone_flags
+    fn clone_flags(&self) -> CloneFlags {
+        CloneFlags::CLONE_NEWPID
+    }
+    // ANCHOR_END: clone_flags
+
+    // ANCHOR: in_child
+    /// We are PID 1 of the new namespace. Without `--init`, we go on and
+    /// become the command; with it, `start_init` splits us in two.
+    fn in_child(&self, config: &Config) -> Result<()> {
+        if config.init { start_init() } else { Ok(()) }
+    }
+    // ANCHOR_END: in_child
+}
+
+// ANCHOR: start_init
+/// With `--init`: split in two. The child goes on to become the command
+/// (PID 2), and we stay behind as its init for good, so this returns only
+/// in the child.
+fn start_init() -> Result<()> {
+    // Block init's signals before the fork, so that none that arrives
+    // in between is lost: they wait, queued, until init asks for them.
+    let mask_before = block_init_signals()?;
+    transcript::container(format_args!(
+        "--init: staying as pid 1 to reap orphans and pass signals on"
+    ));
+    // SAFETY: this process is single-threaded (the runtime is, and
+    // clone copied only the calling thread), so the child's copy of
+    // our memory holds no lock that another thread was holding.
+    match unsafe { fork() }.context("fork the command from init")? {
+        ForkResult::Child => {
+            // The command must not inherit init's blocked signals.
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask_before), None)
+                .context("restore the command's signal mask")
+        }
+        ForkResult::Parent { child } => {
+            close_inherited_fds();
+            exit_after(|| run_init(child))
+        }
+    }
+}
+// ANCHOR_END: start_init
+
+// ANCHOR: run_init
+/// PID 1's life with `--init`: sleep until a child ends or a signal comes,
+/// reap, pass signals on to the command, and once the command has ended
+/// return the status to exit with.
+fn run_init(command: Pid) -> i32 {
+    let waited_for = init_signals();
+    loop {
+        if let Some(status) = reap_children(command) {
+            return status;
+        }
+        // The signals are blocked, so none is lost between reaping and
+        // here: one that came meanwhile is pending, and wait returns at once.
+        match waited_for.wait() {
+            Ok(Signal::SIGCHLD) | Err(_) => {}
+            // If the command has just ended this does nothing, and the
+            // next round reaps it.
+            Ok(signal) => {
+                let _ = kill(command, signal);
+            }
+        }
+    }
+}
+// ANCHOR_END: run_init
+
+// ANCHOR: reap_children
+/// Reap every child that has ended, adopted orphans included, without
+/// waiting for those still running. Once the command has ended, return its
+/// status: its exit code, or 128+N if signal N killed it.
+fn reap_children(command: Pid) -> Option<i32> {
+    let mut command_status = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == command => command_status = Some(code),
+            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == command => {
+                command_status = Some(128 + signal as i32);
+            }
+            // An orphan we adopted: now it is gone for good.
+            Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) | Err(Errno::EINTR) => {}
+            // StillAlive: the others are running. ECHILD: none are left.
+            _ => return command_status,
+        }
+    }
+}
+// ANCHOR_END: reap_children
+
+// ANCHOR: helpers
+/// What init waits for: SIGCHLD (a child ended) and the signals it passes
+/// on to the command, the same ones the runtime passes on to us.
+fn init_signals() -> SigSet {
+    let mut signals = forwarded_set();
+    signals.add(Signal::SIGCHLD);
+    signals
+}
+
+/// Block init's signals and return the mask from before. A blocked signal
+/// is neither handled nor dropped: it waits for `SigSet::wait`. (PID 1
+/// without a handler would otherwise never see them: the kernel drops
+/// them.)
+fn block_init_signals() -> Result<SigSet> {
+    signals::block(&init_signals()).context("block init's signals")
+}
+
+/// Close every file descriptor but stdin, stdout and stderr. Init outlives
+/// the runtime's setup, and must not keep its pipes open: the parent
+/// learns that the command started when the report pipe's last writer
+/// closes it, and init would be that last writer until the container ends.
+fn close_inherited_fds() {
+    // SAFETY: close_range only closes descriptors. The `File`s that own
+    // them belong to code this process never returns to (init ends in
+    // `_exit`), so no Rust owner uses or closes them again.
+    unsafe { libc::close_range(3, libc::c_uint::MAX, 0) };
+}
+// ANCHOR_END: helpers
