@@ -8,7 +8,8 @@
 //!
 //! Everything else here is plumbing: the command line ([`cli`],
 //! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
-//! ([`signals`]), errors ([`error`]) and the transcript ([`transcript`]).
+//! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]) and a
+//! small netlink client for lesson 06 ([`netlink`]).
 
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod container;
 pub mod course;
 pub mod error;
 pub mod namespace;
+pub mod netlink;
 pub mod panics;
 pub mod process;
 pub mod signals;
