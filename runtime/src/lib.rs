@@ -8,17 +8,22 @@
 //!
 //! Everything else here is plumbing: the command line ([`cli`],
 //! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
-//! ([`signals`]), errors ([`error`]) and the transcript ([`transcript`]).
+//! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]),
+//! the state directory on the host ([`state`]), the container's generated
+//! `/etc` files ([`conf`]) and paths inside a rootfs ([`paths`]).
 
 pub mod cli;
+pub mod conf;
 pub mod config;
 pub mod container;
 pub mod course;
 pub mod error;
 pub mod namespace;
 pub mod panics;
+pub mod paths;
 pub mod process;
 pub mod signals;
+pub mod state;
 pub mod sync;
 pub mod sys;
 pub mod transcript;

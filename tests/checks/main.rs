@@ -16,5 +16,6 @@ mod lesson00;
 mod lesson01;
 mod lesson02;
 mod lesson03;
+mod lesson04;
 mod runtime_core;
 mod support;
