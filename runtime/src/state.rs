@@ -157,7 +157,8 @@ mod tests {
 
     #[test]
     fn a_container_directory_is_private_and_replaces_a_leftover() {
-        let dir = scratch("private").join(CONTAINERS).join("7");
+        let root = scratch("private");
+        let dir = root.join(CONTAINERS).join("7");
         create_container_dir(&dir).unwrap();
         fs::write(dir.join("old"), "from a dead runtime").unwrap();
         create_container_dir(&dir).unwrap();
@@ -165,7 +166,7 @@ mod tests {
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
         remove_container_dir(&dir).unwrap();
         remove_container_dir(&dir).unwrap();
-        fs::remove_dir_all(scratch("private")).unwrap();
+        fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
