@@ -196,7 +196,10 @@ fn state_dir() -> String {
                 return true;
             };
             let owner = below.components().next().map(|c| Path::new(c.as_os_str()));
+            // Listed a moment ago; a runtime may have removed it and
+            // ended since. Once its runtime is gone, nobody removes it.
             owner.is_some_and(|dir| !state::owner(dir).is_some_and(state::runtime_is_alive))
+                && Path::new(entry).exists()
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -14,8 +14,11 @@ use super::{Outcome, TempDir};
 /// every check, possibly at the same time: containers may read it and
 /// mount on the directories it has, never change it.
 pub fn shared_rootfs() -> PathBuf {
-    ensure(&repo_root().join("target/nslab/rootfs"), Source::best_available())
-        .unwrap_or_else(|e| panic!("cannot build the rootfs (try `just rootfs`): {e}"))
+    ensure(
+        &repo_root().join("target/nslab/rootfs"),
+        Source::best_available(),
+    )
+    .unwrap_or_else(|e| panic!("cannot build the rootfs (try `just rootfs`): {e}"))
 }
 
 /// The shared rootfs as a `--rootfs` value.
@@ -34,8 +37,7 @@ impl PrivateRootfs {
         let dir = TempDir::new();
         let path = dir.path.join("rootfs");
         let (from, to) = (shared_rootfs(), path.display().to_string());
-        Outcome::of_host_command("cp", &["-a", &from.display().to_string(), &to])
-            .expect_success();
+        Outcome::of_host_command("cp", &["-a", &from.display().to_string(), &to]).expect_success();
         PrivateRootfs { _dir: dir, path }
     }
 

@@ -114,6 +114,16 @@ impl Container {
         }
     }
 
+    /// The command line that runs `command` in this container, with the
+    /// binary's full path, quoted for `sh -c`.
+    pub fn shell_command(&self, command: &[&str]) -> String {
+        std::iter::once(self.target.path().to_string())
+            .chain(self.arguments(command))
+            .map(shell_quote)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn arguments(&self, command: &[&str]) -> Vec<String> {
         let mut arguments = self.flags.clone();
         arguments.push("--".into());
