@@ -45,6 +45,7 @@ pub fn root() -> PathBuf {
     }
 }
 
+static RUNTIME_PID: OnceLock<Pid> = OnceLock::new();
 static CONTAINER_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 /// This run's container directory, `<state dir>/containers/<runtime PID>`.
@@ -54,7 +55,13 @@ static CONTAINER_DIR: OnceLock<PathBuf> = OnceLock::new();
 /// answer, although there `getpid()` answers 1 and, in a user namespace,
 /// the user is someone else.
 pub fn container_dir() -> &'static Path {
-    CONTAINER_DIR.get_or_init(|| root().join(CONTAINERS).join(std::process::id().to_string()))
+    CONTAINER_DIR.get_or_init(|| container_dir_of(&root(), runtime_pid()))
+}
+
+/// The runtime's PID on the host, fixed like [`container_dir`]: in the
+/// container, the way to look at the runtime in the host's `/proc`.
+pub fn runtime_pid() -> Pid {
+    *RUNTIME_PID.get_or_init(Pid::this)
 }
 
 /// Create the container directory `dir` (0700, and its parents), in the

@@ -92,6 +92,7 @@ impl Namespace for MountNamespace {
     /// from the host, then give the container its own `/proc`, or its own
     /// root filesystem.
     fn in_child(&self, config: &Config) -> Result<()> {
+        refuse_the_hosts_mount_namespace()?;
         make_mounts_private()?;
         match &config.rootfs {
             None => mount_proc(Path::new("/proc")),
@@ -258,6 +259,22 @@ fn mount_dev(dev: &Path) -> Result<()> {
 // ANCHOR_END: mount_dev
 
 // ANCHOR: helpers
+/// A safety net while `clone_flags` is unfinished: in the runtime's (the
+/// host's) mount namespace, every mount below would land on the host, and
+/// `pivot_root` would move the root of every process of the host. `/proc`
+/// is still the host's here, so it knows the runtime by its host PID.
+fn refuse_the_hosts_mount_namespace() -> Result<()> {
+    let namespace = |pid: String| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+    let runtime = namespace(state::runtime_pid().to_string());
+    if namespace("self".into()).is_some_and(|ours| runtime == Some(ours)) {
+        return Err(Error::new(
+            "the container is in the host's mount namespace; nothing was mounted",
+        )
+        .fix("return CloneFlags::CLONE_NEWNS from clone_flags"));
+    }
+    Ok(())
+}
+
 /// A read-only `sysfs`. In a user namespace that does not own the network
 /// namespace (lesson 05, before lesson 06), the kernel refuses a new one;
 /// then do what rootless runtimes do, and bind the host's, read-only.
