@@ -295,7 +295,7 @@ fn mount_tmpfs(target: &Path, flags: MsFlags, options: &str) -> Result<()> {
 /// `resolve_in_root`: symlinks in the image cannot lead out), created as
 /// an empty directory or file if it is missing, to mount on.
 fn mount_point(rootfs: &Path, path: &Path, is_dir: bool) -> Result<PathBuf> {
-    let target = resolve_in_root(rootfs, path).map_err(|why| Error::new(why))?;
+    let target = resolve_in_root(rootfs, path).map_err(Error::new)?;
     let created = if target.exists() {
         Ok(())
     } else if is_dir {
