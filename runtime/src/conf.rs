@@ -90,11 +90,9 @@ mod tests {
 
     #[test]
     fn the_files_are_written_in_order() {
-        let dir = std::env::temp_dir().join(format!("nslab-conf-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let written = write(&dir, "box", &[]).unwrap();
-        assert_eq!(written, FILES.map(|name| dir.join(name)));
+        let dir = crate::scratch::Scratch::new("conf");
+        let written = write(&dir.0, "box", &[]).unwrap();
+        assert_eq!(written, FILES.map(|name| dir.0.join(name)));
         assert_eq!(fs::read_to_string(&written[0]).unwrap(), "box\n");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

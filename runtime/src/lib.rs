@@ -22,6 +22,8 @@ pub mod namespace;
 pub mod panics;
 pub mod paths;
 pub mod process;
+#[cfg(test)]
+mod scratch;
 pub mod signals;
 pub mod state;
 pub mod sync;

@@ -83,29 +83,19 @@ fn components(path: &Path) -> VecDeque<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::Scratch;
     use std::os::unix::fs::symlink;
 
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let dir = std::env::temp_dir()
-                .join(format!("nslab-paths-test-{}-{name}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(dir.join("srv/data")).unwrap();
-            Scratch(dir)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    /// A root with a directory `srv/data` in it.
+    fn root(name: &str) -> Scratch {
+        let root = Scratch::new(name);
+        fs::create_dir_all(root.0.join("srv/data")).unwrap();
+        root
     }
 
     #[test]
     fn plain_and_missing_paths_stay_where_they_are() {
-        let root = Scratch::new("plain");
+        let root = root("plain");
         let resolve = |p: &str| resolve_in_root(&root.0, Path::new(p));
         assert_eq!(resolve("/srv/data").unwrap(), root.0.join("srv/data"));
         assert_eq!(resolve("/srv/./new/x").unwrap(), root.0.join("srv/new/x"));
@@ -119,7 +109,7 @@ mod tests {
 
     #[test]
     fn symlinks_are_followed_inside_the_root() {
-        let root = Scratch::new("symlinks");
+        let root = root("symlinks");
         symlink("/etc", root.0.join("etc-link")).unwrap();
         symlink("srv/data", root.0.join("data")).unwrap();
         symlink("../../../../etc", root.0.join("srv/up")).unwrap();
@@ -133,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_symlink_loop_is_refused() {
-        let root = Scratch::new("loop");
+        let root = root("loop");
         symlink("/b", root.0.join("a")).unwrap();
         symlink("/a", root.0.join("b")).unwrap();
         assert!(

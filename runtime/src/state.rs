@@ -135,17 +135,12 @@ pub fn container_dir_of(state_root: &Path, pid: Pid) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("nslab-state-test-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
+    use crate::scratch::Scratch;
 
     #[test]
     fn leftovers_are_the_directories_of_dead_runtimes() {
-        let root = scratch("leftovers");
+        let scratch = Scratch::new("leftovers");
+        let root = scratch.0.clone();
         // Our own PID is alive; PID 0 never names a runtime; a PID above
         // the kernel's limit (2^22) never exists.
         let alive = container_dir_of(&root, Pid::this());
@@ -159,13 +154,12 @@ mod tests {
         assert_eq!(clean(&root).unwrap(), [dead.clone(), stray.clone()]);
         assert!(alive.is_dir() && !dead.exists() && !stray.exists());
         assert_eq!(leftovers(&root), Vec::<PathBuf>::new());
-        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn a_container_directory_is_private_and_replaces_a_leftover() {
-        let root = scratch("private");
-        let dir = root.join(CONTAINERS).join("7");
+        let root = Scratch::new("private");
+        let dir = root.0.join(CONTAINERS).join("7");
         create_container_dir(&dir).unwrap();
         fs::write(dir.join("old"), "from a dead runtime").unwrap();
         create_container_dir(&dir).unwrap();
@@ -173,7 +167,6 @@ mod tests {
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
         remove_container_dir(&dir).unwrap();
         remove_container_dir(&dir).unwrap();
-        fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

@@ -28,6 +28,20 @@ fn volume(host: &Path, container: &str) -> String {
     format!("--volume={}:{container}", host.display())
 }
 
+/// `--volume` refused with one line that names it and `word`, and 125,
+/// before anything started: narrated, so that a container that started
+/// before the refusal would show in stderr.
+fn expect_volume_refused(rootfs: Option<&str>, volume: String, word: &str) {
+    let mut container = Container::for_lesson(4).narrated();
+    if let Some(rootfs) = rootfs {
+        container = container.flag("--rootfs").flag(rootfs);
+    }
+    container
+        .flag(volume)
+        .run(&["true"])
+        .expect_one_error_line(125, &["--volume", word]);
+}
+
 /// The binary's name, which init (a copy of the runtime) shows in `ps`.
 fn normalise_runtime_name(text: &str) -> String {
     text.replace("lesson-04", "[RUNTIME]")
@@ -392,11 +406,8 @@ fn a_rootfs_without_the_command_gives_127() {
 fn a_missing_volume_source_is_refused() {
     let _host = HostGuard::begin();
     let missing = format!("/nonexistent-volume-{}", random_hex(4));
-    with_rootfs(&shared_rootfs_flag())
-        .narrated()
-        .flag(volume(Path::new(&missing), "/mnt"))
-        .run(&["true"])
-        .expect_one_error_line(125, &["--volume", &missing]);
+    let rootfs = shared_rootfs_flag();
+    expect_volume_refused(Some(&rootfs), volume(Path::new(&missing), "/mnt"), &missing);
 }
 
 #[test]
@@ -405,11 +416,8 @@ fn a_missing_volume_source_is_refused() {
 fn a_relative_container_path_is_refused() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
-    with_rootfs(&shared_rootfs_flag())
-        .narrated()
-        .flag(volume(&shared.path, "mnt"))
-        .run(&["true"])
-        .expect_one_error_line(125, &["--volume", "relative"]);
+    let rootfs = shared_rootfs_flag();
+    expect_volume_refused(Some(&rootfs), volume(&shared.path, "mnt"), "relative");
 }
 
 #[test]
@@ -418,22 +426,18 @@ fn a_relative_container_path_is_refused() {
 fn a_container_path_escaping_the_rootfs_is_refused() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
-    with_rootfs(&shared_rootfs_flag())
-        .narrated()
-        .flag(volume(&shared.path, "/../../etc"))
-        .run(&["true"])
-        .expect_one_error_line(125, &["--volume", "/../../etc"]);
+    let rootfs = shared_rootfs_flag();
+    expect_volume_refused(
+        Some(&rootfs),
+        volume(&shared.path, "/../../etc"),
+        "/../../etc",
+    );
     // A relative symlink that climbs out; refused before anything is
     // mounted or created, so a bare directory will do as the rootfs.
     let rootfs = TempDir::new();
     symlink("../../../..", rootfs.path.join("up")).expect("plant the symlink");
-    Container::for_lesson(4)
-        .narrated()
-        .flag("--rootfs")
-        .flag(rootfs.path.display().to_string())
-        .flag(volume(&shared.path, "/up/etc"))
-        .run(&["true"])
-        .expect_one_error_line(125, &["--volume", "/up/etc"]);
+    let bare = rootfs.path.display().to_string();
+    expect_volume_refused(Some(&bare), volume(&shared.path, "/up/etc"), "/up/etc");
     let entries: Vec<_> = fs::read_dir(&rootfs.path)
         .expect("list")
         .flatten()
@@ -447,11 +451,7 @@ fn a_container_path_escaping_the_rootfs_is_refused() {
 fn a_volume_without_a_rootfs_is_refused() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
-    Container::for_lesson(4)
-        .narrated()
-        .flag(volume(&shared.path, "/data"))
-        .run(&["true"])
-        .expect_one_error_line(125, &["--volume", "--rootfs"]);
+    expect_volume_refused(None, volume(&shared.path, "/data"), "--rootfs");
 }
 
 fn read(path: &str) -> String {
