@@ -107,7 +107,7 @@ fn a_mount_inside_never_reaches_a_host_whose_mounts_are_shared() {
     );
     let container = Container::for_lesson(4).shell_command(&["sh", "-c", &inside]);
     let script = format!(
-        "mount --make-rshared / && {container}; \
+        "mount --make-rshared / && {container} || exit $?; \
          echo \"mounts of {probe} outside: $(grep -c {probe} /proc/self/mountinfo)\""
     );
     let outcome = Outcome::of_host_command(
