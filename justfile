@@ -48,6 +48,10 @@ run-solution N *ARGS:
 rootfs *FROM_HOST:
     @cargo run --quiet -p nslab-checker -- rootfs "$@"
 
+# Remove what a killed container runtime left behind on the host (its state directory).
+clean:
+    @cargo run --quiet -p nslab-checker -- clean
+
 # The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
 test:
     cargo fmt --all --check

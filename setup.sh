@@ -18,7 +18,7 @@ MDBOOK_LINKCHECK2_VERSION=0.13.0
 # The tools the checks run inside and around containers.
 PACKAGES=(
     curl ca-certificates  # rustup's download, on a machine without Rust
-    gcc libc6-dev  # cargo links Rust programs with the C toolchain
+    gcc libc6-dev  # cargo links with the C toolchain; lesson 04 builds a static C helper
     git            # the checker finds the stubs for `just reset` and `just progress`
     iproute2       # ip: links, addresses, routes, netns (lessons 06, 07)
     procps         # ps (lessons 03, 04)

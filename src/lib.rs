@@ -20,11 +20,13 @@ const EXERCISE_NAMESPACES: &[&dyn Namespace] = &[
     &lesson_01_uts::UtsNamespace,
     &lesson_02_ipc::IpcNamespace,
     &lesson_03_pid::PidNamespace,
+    &lesson_04_mount::MountNamespace,
 ];
 const SOLUTION_NAMESPACES: &[&dyn Namespace] = &[
     &solution_01_uts::UtsNamespace,
     &solution_02_ipc::IpcNamespace,
     &solution_03_pid::PidNamespace,
+    &solution_04_mount::MountNamespace,
 ];
 
 /// The highest lesson number.

@@ -155,7 +155,18 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
     if let Some(tool) = cli.tool {
         return Ok(Request::Tool(tool));
     }
-    let run = cli.run;
+    let mut run = cli.run;
+    // The container starts in `/`, so relative paths are made absolute
+    // here, from where the runtime was started.
+    let absolute = |path: &mut PathBuf| {
+        if let Ok(full) = std::path::absolute(&*path) {
+            *path = full;
+        }
+    };
+    run.rootfs.iter_mut().for_each(absolute);
+    run.volume
+        .iter_mut()
+        .for_each(|volume| absolute(&mut volume.host));
     if let Some(arg) = run.command.iter().find(|arg| arg.contains('\0')) {
         return Err(Error::new(format!(
             "command argument {arg:?} contains a NUL byte"

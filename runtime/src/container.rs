@@ -8,11 +8,11 @@
 //!  2. every lesson validates the config
 //!  3. block forwarded signals, make pipes
 //!  4. clone(2) with every lesson's flags ───► a. default signals, die with parent
-//!  5. lessons' in_parent hooks                b. wait for "go"
+//!  5. state directory, in_parent hooks        b. wait for "go"
 //!  6. "go" ─────────────────────────────────► c. lessons' in_child hooks
 //!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
 //!  8. wait for the child to end
-//!  9. lessons' cleanup hooks, in reverse
+//!  9. lessons' cleanup hooks, in reverse; remove the state directory
 //! 10. exit with the command's status
 //! ```
 //!
@@ -27,7 +27,7 @@ use nix::sched::CloneFlags;
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::waitpid;
-use nix::unistd::{Pid, gethostname};
+use nix::unistd::{Pid, chdir, gethostname};
 
 use crate::cli::{self, Request};
 use crate::config::{CONTAINER_PATH, Config};
@@ -37,6 +37,7 @@ use crate::namespace::Namespace;
 use crate::panics::{self, lesson_code};
 use crate::process::{Ending, Process};
 use crate::signals::{self, Forwarding};
+use crate::state;
 use crate::sync::{self, ChildEnd};
 use crate::transcript;
 
@@ -91,6 +92,9 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     let (mut parent_end, child_end) = sync::channel()?;
     let forwarding = Forwarding::prepare()?;
     let mask_before = forwarding.mask_before();
+    // This container's directory on the host, named after our PID: fixed
+    // now, so that the child, a copy of us, finds the same one.
+    let container_dir = state::container_dir();
 
     // ANCHOR: spawn_call
     // 4. The child gets copies of everything the closure owns; the parent's
@@ -110,11 +114,15 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     // ANCHOR_END: spawn_call
     transcript::parent(format_args!("container is pid {child} on the host"));
 
-    // 5-7. Our half of the setup, then let the child go and see it exec.
-    let started = parts
-        .namespaces
-        .iter()
-        .try_for_each(|namespace| lesson_code(|| namespace.in_parent(config, child)))
+    // 5-7. The container's state directory (files the lessons make for
+    //    it), our half of the setup, then let the child go and see it exec.
+    let started = state::create_container_dir(container_dir)
+        .and_then(|()| {
+            parts
+                .namespaces
+                .iter()
+                .try_for_each(|namespace| lesson_code(|| namespace.in_parent(config, child)))
+        })
         .and_then(|()| parent_end.release())
         .and_then(|()| parent_end.wait_for_exec());
     // If setup failed, closing our end tells the waiting child to give up.
@@ -128,7 +136,8 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
         .iter()
         .rev()
         .map(|namespace| lesson_code(|| namespace.cleanup(config, child)))
-        .fold(Ok(()), Result::and);
+        .fold(Ok(()), Result::and)
+        .and(state::remove_container_dir(container_dir));
 
     // 10. The first thing that went wrong is the one to report.
     started?;
@@ -162,6 +171,11 @@ fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &S
 // ANCHOR_END: child
 
 fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
+    // The container starts at its root, as with `docker run`, and none of
+    // its processes keeps a directory of the host as its working
+    // directory: lesson 03's init forks during the hooks and stays, and
+    // lesson 04's pivot_root moves only those at the old root.
+    chdir("/").context("change to the root directory")?;
     for namespace in &parts.namespaces {
         lesson_code(|| namespace.in_child(config))?;
     }

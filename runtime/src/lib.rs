@@ -8,10 +8,13 @@
 //!
 //! Everything else here is plumbing: the command line ([`cli`],
 //! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
-//! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]) and a
-//! small netlink client for lesson 06 ([`netlink`]).
+//! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]),
+//! the state directory on the host ([`state`]), the container's generated
+//! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]) and a small
+//! netlink client for lesson 06 ([`netlink`]).
 
 pub mod cli;
+pub mod conf;
 pub mod config;
 pub mod container;
 pub mod course;
@@ -19,8 +22,12 @@ pub mod error;
 pub mod namespace;
 pub mod netlink;
 pub mod panics;
+pub mod paths;
 pub mod process;
+#[cfg(test)]
+mod scratch;
 pub mod signals;
+pub mod state;
 pub mod sync;
 pub mod sys;
 pub mod transcript;

@@ -16,6 +16,7 @@ mod lesson00;
 mod lesson01;
 mod lesson02;
 mod lesson03;
+mod lesson04;
 mod properties;
 mod runtime_core;
 mod support;

@@ -10,6 +10,7 @@
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
 //! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
+//! nslab-check clean                  remove what killed runtimes left on the host (just clean)
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -21,7 +22,7 @@ use nslab_checker::reset::Consent;
 use nslab_checker::{check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
 
 const USAGE: &str = "usage: nslab-check check N [--solution] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host]";
+                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         }
         ["rootfs"] => build_rootfs(rootfs::Source::best_available()),
         ["rootfs", "--from-host"] => build_rootfs(rootfs::Source::HostBinaries),
+        ["clean"] => clean(),
         ["unprivileged"] => require_root().and_then(|()| unprivileged::run(&repo_root())),
         _ => Err(USAGE.to_string()),
     };
@@ -88,6 +90,20 @@ fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
     let path = rootfs::ensure(&cache, source)?;
     println!("rootfs from {from}:");
     println!("{}", path.display());
+    Ok(true)
+}
+
+/// `just clean`: remove what runtimes killed by SIGKILL left on the host,
+/// as `nslab_runtime::state` defines it (later lessons add to it there).
+fn clean() -> Result<bool, String> {
+    let root = nslab_runtime::state::root();
+    let removed = nslab_runtime::state::clean(&root).map_err(|e| e.to_string())?;
+    if removed.is_empty() {
+        println!("nothing to clean in {}", root.display());
+    }
+    for dir in removed {
+        println!("removed {} (its runtime is gone)", dir.display());
+    }
     Ok(true)
 }
 

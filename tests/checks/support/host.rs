@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use nslab_runtime::state;
+
 /// The runtime's state directory when it runs as root.
-pub const STATE_DIR: &str = "/run/nslab";
+pub const STATE_DIR: &str = state::ROOT_STATE_DIR;
 
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
@@ -100,7 +102,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ),
         ("firewall rules", firewall()),
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
-        ("the runtime's state directory", list_dir(STATE_DIR)),
+        ("the runtime's state directory", state_dir()),
     ])
 }
 
@@ -177,6 +179,28 @@ fn firewall() -> String {
             None => line,
         })
         .map(|line| line.split(" [").next().unwrap_or(line).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What is in the state directory, but for the directories of runtimes
+/// still running (other checks' containers, which remove theirs when they
+/// end) and the empty `containers` directory the first run makes. What a
+/// runtime leaves behind when it ends shows.
+fn state_dir() -> String {
+    let containers = Path::new(STATE_DIR).join(state::CONTAINERS);
+    list_dir(STATE_DIR)
+        .lines()
+        .filter(|entry| {
+            let Ok(below) = Path::new(entry).strip_prefix(&containers) else {
+                return true;
+            };
+            let owner = below.components().next().map(|c| Path::new(c.as_os_str()));
+            // Listed a moment ago; a runtime may have removed it and
+            // ended since. Once its runtime is gone, nobody removes it.
+            owner.is_some_and(|dir| !state::owner(dir).is_some_and(state::runtime_is_alive))
+                && Path::new(entry).exists()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -8,12 +8,16 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use nix::unistd::Pid;
+use nslab_runtime::state;
 
 use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::Target;
@@ -108,6 +112,16 @@ impl Container {
             stdout_so_far: String::new(),
             stderr: Some(stderr),
         }
+    }
+
+    /// The command line that runs `command` in this container, with the
+    /// binary's full path, quoted for `sh -c`.
+    pub fn shell_command(&self, command: &[&str]) -> String {
+        std::iter::once(self.target.path().to_string())
+            .chain(self.arguments(command))
+            .map(shell_quote)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn arguments(&self, command: &[&str]) -> Vec<String> {
@@ -375,9 +389,23 @@ impl Running {
     /// takes every process inside with its PID 1; but a lesson that is not
     /// finished may have neither, and a process left behind would keep the
     /// container's stdout open.
+    ///
+    /// A runtime killed like this cannot remove its state directory, so we
+    /// do, as `just clean` would: after it has died, but before it is
+    /// reaped, so that no host guard ever sees a dead runtime's directory
+    /// that is not a real leak (see `host::state_dir`).
     fn kill_all(&mut self) {
         let _below = KillOnDrop(descendants_of(self.runtime_pid()));
         let _ = self.child.kill();
+        let runtime = Pid::from_raw(self.runtime_pid());
+        let _ = waitid(
+            Id::Pid(runtime),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
+        );
+        let _ = state::remove_container_dir(&state::container_dir_of(
+            Path::new(state::ROOT_STATE_DIR),
+            runtime,
+        ));
     }
 
     fn collect(&mut self) -> Outcome {

@@ -1,0 +1,89 @@
+//! Lesson 04's material: the container's root filesystem (the shared
+//! cached one, or a private copy a check may change), the container's
+//! mount table in a shape that does not depend on the host, and the
+//! chroot-escape helper.
+
+use std::path::{Path, PathBuf};
+
+use nslab_checker::course::repo_root;
+use nslab_checker::rootfs::{Source, ensure};
+
+use super::{Outcome, TempDir};
+
+/// The busybox rootfs of `just rootfs`, built if it is missing. Shared by
+/// every check, possibly at the same time: containers may read it and
+/// mount on the directories it has, never change it.
+pub fn shared_rootfs() -> PathBuf {
+    ensure(
+        &repo_root().join("target/nslab/rootfs"),
+        Source::best_available(),
+    )
+    .unwrap_or_else(|e| panic!("cannot build the rootfs (try `just rootfs`): {e}"))
+}
+
+/// The shared rootfs as a `--rootfs` value.
+pub fn shared_rootfs_flag() -> String {
+    shared_rootfs().display().to_string()
+}
+
+/// A copy of the rootfs of a check's own, removed with it.
+pub struct PrivateRootfs {
+    _dir: TempDir,
+    pub path: PathBuf,
+}
+
+impl PrivateRootfs {
+    pub fn new() -> PrivateRootfs {
+        let dir = TempDir::new();
+        let path = dir.path.join("rootfs");
+        let (from, to) = (shared_rootfs(), path.display().to_string());
+        Outcome::of_host_command("cp", &["-a", &from.display().to_string(), &to]).expect_success();
+        PrivateRootfs { _dir: dir, path }
+    }
+
+    pub fn flag(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// The file systems the runtime mounts fresh; anything else in the
+/// container is a bind mount of something of the host's.
+const FRESH: [&str; 5] = ["proc", "sysfs", "tmpfs", "devpts", "mqueue"];
+
+/// `/proc/self/mountinfo` as one line per mount: where, what and how. The
+/// kind of a bind mount (ext4, btrfs...) and its flags come from the
+/// host's mount, so a bind shows as `bind`, with only `ro` or `rw`.
+pub fn mount_table(mountinfo: &str) -> String {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (mount, source) = line.split_once(" - ")?;
+            let fields: Vec<&str> = mount.split_whitespace().collect();
+            let (root, point, options) = (fields.get(3)?, fields.get(4)?, fields.get(5)?);
+            let kind = source.split_whitespace().next()?;
+            let options: Vec<&str> = options.split(',').collect();
+            let fresh = *root == "/" && FRESH.contains(&kind);
+            let shown: Vec<&str> = options
+                .iter()
+                .copied()
+                .filter(|o| ["ro", "rw"].contains(o) || fresh && o.starts_with("no"))
+                .collect();
+            let kind = if fresh { kind } else { "bind" };
+            Some(format!("{point} {kind} {}", shown.join(",")))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Build the chroot-escape helper (`escape.c`, linked statically: the
+/// rootfs has no C library) into `dir`, and return its path.
+pub fn escape_helper(dir: &Path) -> PathBuf {
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/checks/support/escape.c");
+    let helper = dir.join("escape");
+    let helper_arg = helper.display().to_string();
+    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, source]);
+    if built.status != Some(0) {
+        built.fail("should build the static helper (setup.sh installs gcc and libc6-dev)");
+    }
+    helper
+}
