@@ -15,22 +15,22 @@ use nslab_runtime::{Binary, Flavour, Namespace, Parts, Process};
 const EXERCISE_PROCESS: &dyn Process = &lesson_00_clone::CloneProcess;
 const SOLUTION_PROCESS: &dyn Process = &solution_00_clone::CloneProcess;
 
-/// Lessons 01 and later, in order: index 0 is lesson 01.
-const EXERCISE_NAMESPACES: &[&dyn Namespace] = &[
-    &lesson_01_uts::UtsNamespace,
-    &lesson_02_ipc::IpcNamespace,
-    &lesson_03_pid::PidNamespace,
-    &lesson_04_mount::MountNamespace,
+/// Lessons 01 and later, each with its number.
+const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
+    (1, &lesson_01_uts::UtsNamespace),
+    (2, &lesson_02_ipc::IpcNamespace),
+    (3, &lesson_03_pid::PidNamespace),
+    (4, &lesson_04_mount::MountNamespace),
 ];
-const SOLUTION_NAMESPACES: &[&dyn Namespace] = &[
-    &solution_01_uts::UtsNamespace,
-    &solution_02_ipc::IpcNamespace,
-    &solution_03_pid::PidNamespace,
-    &solution_04_mount::MountNamespace,
+const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
+    (1, &solution_01_uts::UtsNamespace),
+    (2, &solution_02_ipc::IpcNamespace),
+    (3, &solution_03_pid::PidNamespace),
+    (4, &solution_04_mount::MountNamespace),
 ];
 
 /// The highest lesson number.
-pub const LAST_LESSON: u8 = SOLUTION_NAMESPACES.len() as u8;
+pub const LAST_LESSON: u8 = SOLUTION_NAMESPACES[SOLUTION_NAMESPACES.len() - 1].0;
 
 /// Whose code a binary uses for one lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,31 +39,32 @@ pub enum Source {
     Solution,
 }
 
-/// Whose code `binary` uses for each lesson, from 00 to its level: the
-/// learner's for its own lesson if it is an exercise, else the solution's.
-pub fn sources(binary: Binary) -> Vec<Source> {
-    (0..=binary.level)
-        .map(|lesson| match binary.flavour {
-            Flavour::Exercise if lesson == binary.level => Source::Exercise,
-            _ => Source::Solution,
-        })
-        .collect()
+/// Whose code `binary` uses for `lesson`: the learner's for its own
+/// lesson if it is an exercise, else the solution's.
+pub fn source(binary: Binary, lesson: u8) -> Source {
+    match binary.flavour {
+        Flavour::Exercise if lesson == binary.level => Source::Exercise,
+        _ => Source::Solution,
+    }
 }
 
-/// What `binary` is made of.
+/// What `binary` is made of: lesson 00's process and, in lesson order,
+/// every namespace lesson up to its level.
 pub fn parts(binary: Binary) -> Parts {
-    let sources = sources(binary);
-    let process = match sources[0] {
+    let process = match source(binary, 0) {
         Source::Exercise => EXERCISE_PROCESS,
         Source::Solution => SOLUTION_PROCESS,
     };
-    let namespaces = sources[1..]
+    let namespaces = EXERCISE_NAMESPACES
         .iter()
-        .zip(EXERCISE_NAMESPACES.iter().zip(SOLUTION_NAMESPACES))
-        .map(|(source, (exercise, solution))| match source {
-            Source::Exercise => *exercise,
-            Source::Solution => *solution,
-        })
+        .zip(SOLUTION_NAMESPACES)
+        .take_while(|((lesson, _), _)| *lesson <= binary.level)
+        .map(
+            |(&(lesson, exercise), &(_, solution))| match source(binary, lesson) {
+                Source::Exercise => exercise,
+                Source::Solution => solution,
+            },
+        )
         .collect();
     Parts {
         binary,
@@ -91,26 +92,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_tables_cover_every_lesson() {
-        assert_eq!(EXERCISE_NAMESPACES.len(), SOLUTION_NAMESPACES.len());
+    fn both_tables_list_the_same_lessons_in_order() {
+        let numbers =
+            |table: &[(u8, &dyn Namespace)]| table.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        let exercises = numbers(EXERCISE_NAMESPACES);
+        assert_eq!(exercises, numbers(SOLUTION_NAMESPACES));
+        assert!(
+            exercises.windows(2).all(|pair| pair[0] < pair[1]),
+            "{exercises:?}"
+        );
     }
 
     #[test]
     fn a_lesson_binary_takes_only_its_own_lesson_from_the_learner() {
-        use Source::*;
-        let at = |flavour, level| sources(Binary { flavour, level });
-        assert_eq!(at(Flavour::Exercise, 0), [Exercise]);
-        assert_eq!(
-            at(Flavour::Exercise, 3),
-            [Solution, Solution, Solution, Exercise]
-        );
-        assert_eq!(at(Flavour::Solution, 3), [Solution; 4]);
+        let exercise = |level| Binary {
+            flavour: Flavour::Exercise,
+            level,
+        };
+        let solution = |level| Binary {
+            flavour: Flavour::Solution,
+            level,
+        };
+        assert_eq!(source(exercise(0), 0), Source::Exercise);
+        assert_eq!(source(exercise(3), 3), Source::Exercise);
+        assert_eq!(source(exercise(3), 2), Source::Solution);
+        assert_eq!(source(solution(3), 3), Source::Solution);
         for level in 0..=LAST_LESSON {
-            let binary = Binary {
-                flavour: Flavour::Exercise,
-                level,
-            };
-            assert_eq!(parts(binary).namespaces.len(), usize::from(level));
+            let lessons_below = SOLUTION_NAMESPACES
+                .iter()
+                .filter(|(lesson, _)| *lesson <= level)
+                .count();
+            assert_eq!(parts(exercise(level)).namespaces.len(), lessons_below);
         }
     }
 }

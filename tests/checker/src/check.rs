@@ -4,7 +4,7 @@
 //! clippy's advice on the learner's file.
 
 use crate::advice::{self, Clippy};
-use crate::course::{Course, repo_root};
+use crate::course::{Course, Lesson, repo_root};
 use crate::harness::{Checks, Target, require_root};
 use crate::report::{Style, check_result};
 use crate::state::{self, LessonResult};
@@ -70,7 +70,7 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
     }
     let own_total = lesson.checks.len();
 
-    let earlier = &course.lessons[..usize::from(number)];
+    let earlier: Vec<&Lesson> = course.before(number).collect();
     let mut earlier_total = 0;
     let mut earlier_passed = 0;
     if !earlier.is_empty() {
