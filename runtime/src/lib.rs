@@ -10,8 +10,11 @@
 //! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
 //! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]),
 //! the state directory on the host ([`state`]), the container's generated
-//! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]) and a small
-//! netlink client for lesson 06 ([`netlink`]).
+//! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]), a small
+//! netlink client for lesson 06 ([`netlink`]), and for lesson 07 the
+//! registry of named containers ([`registry`]), the tools `ps`, `ns` and
+//! `exec` with the [`Join`] contract ([`join`]) and named network
+//! namespaces ([`netns`]).
 
 pub mod cli;
 pub mod conf;
@@ -20,11 +23,14 @@ pub mod container;
 pub mod course;
 pub mod error;
 pub mod fault;
+pub mod join;
 pub mod namespace;
 pub mod netlink;
+pub mod netns;
 pub mod panics;
 pub mod paths;
 pub mod process;
+pub mod registry;
 #[cfg(test)]
 mod scratch;
 pub mod signals;
@@ -37,8 +43,10 @@ pub use config::{Config, IdMap, NetMode, Subnet, Volume};
 pub use container::{Parts, main};
 pub use course::{Binary, Flavour};
 pub use error::{Context, Error, Result};
+pub use join::Join;
 pub use namespace::Namespace;
 pub use process::{Ending, Process};
+pub use registry::Entry;
 
 /// The kernel and nix types that appear in the traits' signatures.
 pub use nix::errno::Errno;

@@ -11,8 +11,8 @@
 //! A runtime killed with SIGKILL cannot remove its directory; since the
 //! directory is named after its PID, a dead PID marks a leftover, and
 //! [`clean`] (`just clean`) removes those. Later lessons keep more here
-//! (address leases, the registry of named containers), and extend
-//! [`clean`].
+//! (address leases; lesson 07's registry of named containers, `names/`,
+//! see [`registry`]), and extend [`clean`].
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
+use crate::{netns, registry};
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
@@ -116,14 +117,26 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// `just clean`: remove what killed runtimes left under `state_root`, and
-/// return what was removed.
-pub fn clean(state_root: &Path) -> Result<Vec<PathBuf>> {
-    let found = leftovers(state_root);
-    for dir in &found {
-        remove_container_dir(dir)?;
+/// `just clean`: remove what killed runtimes left under `state_root` and
+/// on the host (lesson 07: the network namespace names they kept, and
+/// names in the registry that no running container holds), and say what
+/// it did, a sentence each.
+pub fn clean(state_root: &Path) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for dir in leftovers(state_root) {
+        removed.extend(clean_up_container(dir.as_path())?);
     }
-    Ok(found)
+    removed.extend(registry::clean(state_root));
+    Ok(removed)
+}
+
+fn clean_up_container(dir: &Path) -> Result<Vec<String>> {
+    let mut removed: Vec<String> = netns::release(dir)?.into_iter().collect();
+    if dir.exists() {
+        remove_container_dir(dir)?;
+        removed.push(format!("removed {} (its runtime is gone)", dir.display()));
+    }
+    Ok(removed)
 }
 
 /// The container directory of the runtime `pid` under `state_root`, for
@@ -151,7 +164,12 @@ mod tests {
         }
         fs::write(dead.join("hosts"), "127.0.0.1 localhost\n").unwrap();
         assert_eq!(leftovers(&root), [dead.clone(), stray.clone()]);
-        assert_eq!(clean(&root).unwrap(), [dead.clone(), stray.clone()]);
+        let removed = clean(&root).unwrap();
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert!(
+            removed[0].contains(&dead.display().to_string()),
+            "{removed:?}"
+        );
         assert!(alive.is_dir() && !dead.exists() && !stray.exists());
         assert_eq!(leftovers(&root), Vec::<PathBuf>::new());
     }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use nslab_runtime::state;
+use nslab_runtime::{netns, registry, state};
 
 /// The runtime's state directory when it runs as root.
 pub const STATE_DIR: &str = state::ROOT_STATE_DIR;
@@ -105,7 +105,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("hostname", read("/proc/sys/kernel/hostname")),
         ("domainname", read("/proc/sys/kernel/domainname")),
-        ("mounts", read("/proc/self/mountinfo")),
+        ("mounts", mounts()),
         ("System V IPC objects", ipc_objects()),
         ("network links", links()),
         ("network addresses", addresses()),
@@ -121,6 +121,18 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
         (STATE_DIRECTORY, state_dir()),
     ])
+}
+
+/// The host's mount table, but for the mount `/run/netns` on itself:
+/// like `ip netns add`, the first `--keep-net` (lesson 07) makes
+/// `/run/netns` a shared mount point and leaves it for good. The names
+/// mounted below it still count.
+fn mounts() -> String {
+    read("/proc/self/mountinfo")
+        .lines()
+        .filter(|line| line.split(' ').nth(4) != Some(netns::RUN_DIR))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn read(path: &str) -> String {
@@ -200,15 +212,25 @@ fn firewall() -> String {
         .join("\n")
 }
 
-/// What is in the state directory, but for the directories of runtimes
-/// still running (other checks' containers, which remove theirs when they
-/// end) and the empty `containers` directory the first run makes. What a
-/// runtime leaves behind when it ends shows.
+/// What is in the state directory, but for the directories and names
+/// (lesson 07) of runtimes still running (other checks' containers, which
+/// remove theirs when they end) and the empty `containers` directory the
+/// first run makes. What a runtime leaves behind when it ends shows.
 fn state_dir() -> String {
     let containers = Path::new(STATE_DIR).join(state::CONTAINERS);
+    let names = Path::new(STATE_DIR).join(registry::NAMES);
     list_dir(STATE_DIR)
         .lines()
         .filter(|entry| {
+            if Path::new(entry) == names {
+                return false;
+            }
+            if let Ok(name) = Path::new(entry).strip_prefix(&names) {
+                let runtime = std::fs::read_link(names.join(name))
+                    .ok()
+                    .and_then(|target| state::owner(&target));
+                return !runtime.is_some_and(state::runtime_is_alive);
+            }
             let Ok(below) = Path::new(entry).strip_prefix(&containers) else {
                 return true;
             };
