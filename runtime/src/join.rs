@@ -118,7 +118,7 @@ fn age(seconds: u64) -> String {
 /// beside this process's (the host's), as `readlink /proc/PID/ns/KIND`
 /// names them: `uts:[4026532301]`, the kind and the inode number.
 pub fn ns(pid: Pid) -> Result<String> {
-    let mut table = format!("{:<7} {:<20} {:<20}\n", "KIND", "CONTAINER", "HOST");
+    let mut table = format!("{:<7} {:<20} {:<20} SAME\n", "KIND", "CONTAINER", "HOST");
     for (kind, _) in KINDS {
         let container = namespace_of(&pid.to_string(), kind)?;
         let host = namespace_of("self", kind)?;

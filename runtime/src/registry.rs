@@ -204,9 +204,9 @@ fn remove_link_if(link: &Path, target: &Path) {
 /// The error for a name that reaches no running container.
 pub fn not_running(name: &str, missing: &Missing) -> Error {
     let what = match missing {
-        Missing::Unknown => format!("no container named {name:?} is running"),
+        Missing::Unknown => format!("container {name:?} is not running"),
         Missing::Stale(why) => {
-            format!("no container named {name:?} is running; its stale entry was removed ({why})")
+            format!("container {name:?} is not running: its stale entry was removed ({why})")
         }
     };
     Error::new(what).fix("start one with --name, or see the running ones with `ps`")

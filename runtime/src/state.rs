@@ -130,6 +130,14 @@ pub fn clean(state_root: &Path) -> Result<Vec<String>> {
     Ok(removed)
 }
 
+/// What `just clean` does for one runtime, `runtime`, that a tool has just
+/// killed: it may not be reaped yet, so its PID still looks alive.
+pub fn clean_up_after(state_root: &Path, runtime: Pid) -> Result<Vec<String>> {
+    let mut removed = clean_up_container(&container_dir_of(state_root, runtime))?;
+    removed.extend(registry::clean(state_root));
+    Ok(removed)
+}
+
 fn clean_up_container(dir: &Path) -> Result<Vec<String>> {
     let mut removed: Vec<String> = netns::release(dir)?.into_iter().collect();
     if dir.exists() {

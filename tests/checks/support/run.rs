@@ -114,6 +114,21 @@ impl Container {
         }
     }
 
+    /// Run one of the binary's tools (lesson 07: `ps`, `ns NAME`,
+    /// `exec NAME -- CMD`) to the end, as this container's user.
+    pub fn tool(&self, args: &[&str]) -> Outcome {
+        let output = assert_cmd::Command::new(self.target.path())
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+        let invocation = std::iter::once(self.target.name())
+            .chain(args.iter().map(|arg| shell_quote(arg.to_string())))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Outcome::from_output(invocation, &output)
+    }
+
     /// The command line that runs `command` in this container, with the
     /// binary's full path, quoted for `sh -c`.
     pub fn shell_command(&self, command: &[&str]) -> String {
@@ -390,7 +405,8 @@ impl Running {
     /// finished may have neither, and a process left behind would keep the
     /// container's stdout open.
     ///
-    /// A runtime killed like this cannot remove its state directory, so we
+    /// A runtime killed like this cannot remove its state directory (nor,
+    /// from lesson 07, its name and its kept network namespace), so we
     /// do, as `just clean` would: after it has died, but before it is
     /// reaped, so that no host guard ever sees a dead runtime's directory
     /// that is not a real leak (see `host::state_dir`).
@@ -402,10 +418,7 @@ impl Running {
             Id::Pid(runtime),
             WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
         );
-        let _ = state::remove_container_dir(&state::container_dir_of(
-            Path::new(state::ROOT_STATE_DIR),
-            runtime,
-        ));
+        let _ = state::clean_up_after(Path::new(state::ROOT_STATE_DIR), runtime);
     }
 
     fn collect(&mut self) -> Outcome {
