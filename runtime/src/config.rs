@@ -227,6 +227,7 @@ impl Subnet {
         Ipv4Addr::from(u32::from(self.network) | !self.mask())
     }
 
+    // ANCHOR: overlaps
     /// Whether some address belongs to both networks. Two networks either
     /// nest or are disjoint, so it is enough that the larger one contains
     /// the smaller one's first address.
@@ -238,6 +239,7 @@ impl Subnet {
         };
         larger.contains(smaller.network)
     }
+    // ANCHOR_END: overlaps
 }
 
 impl FromStr for Subnet {
