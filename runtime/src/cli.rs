@@ -78,7 +78,7 @@ struct RunArgs {
     /// Network: `none` (loopback only) or `bridge` (a veth on a host bridge)
     #[arg(long, value_name = "MODE", default_value = "none")]
     net: NetMode,
-    /// The bridge network's subnet
+    /// The bridge network's subnet [default: 10.77.0.0/24]
     #[arg(long, value_name = "CIDR")]
     subnet: Option<Subnet>,
     /// Let the bridged container reach beyond the host (masquerade)
@@ -358,6 +358,17 @@ mod tests {
         let mut gated: Vec<String> = INTRODUCED_IN.iter().map(|(id, _)| id.to_string()).collect();
         gated.sort();
         assert_eq!(ids, gated);
+    }
+
+    #[test]
+    fn the_help_names_the_default_subnet() {
+        match parse_at(6, &["--help"]) {
+            Ok(Request::Help(text)) => {
+                let default = format!("[default: {}]", config::DEFAULT_SUBNET);
+                assert!(text.contains(&default), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -190,6 +190,9 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     // directory: lesson 03's init forks during the hooks and stays, and
     // lesson 04's pivot_root moves only those at the old root.
     chdir("/").context("change to the root directory")?;
+    // Files the runtime left for us in our state directory must stay
+    // readable after lesson 04's pivot_root (lesson 06's address lease).
+    state::hold_container_dir();
     for (k, namespace) in parts.namespaces.iter().enumerate() {
         lesson_code(|| namespace.in_child(config))?;
         fault::step_after("in_child", k);

@@ -10,8 +10,9 @@
 //! [`config`]), the parent/child pipes ([`sync`]), signal forwarding
 //! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]),
 //! the state directory on the host ([`state`]), the container's generated
-//! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]) and a small
-//! netlink client for lesson 06 ([`netlink`]).
+//! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]), a small
+//! netlink client ([`netlink`]) and the bridge network's shared state on
+//! the host ([`network`]) for lesson 06.
 
 pub mod cli;
 pub mod conf;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fault;
 pub mod namespace;
 pub mod netlink;
+pub mod network;
 pub mod panics;
 pub mod paths;
 pub mod process;

@@ -6,22 +6,30 @@
 //!   containers/                 or /tmp/nslab-UID, made 0700
 //!     4242/                    one per running container, named after the
 //!       hostname, hosts, ...   runtime's PID, removed when the run ends
+//!       network                lesson 06: its address lease
 //! ```
 //!
 //! A runtime killed with SIGKILL cannot remove its directory; since the
 //! directory is named after its PID, a dead PID marks a leftover, and
 //! [`clean`] (`just clean`) removes those. Later lessons keep more here
-//! (address leases, the registry of named containers), and extend
-//! [`clean`].
+//! (lesson 06's address leases, lesson 07's registry of named
+//! containers), and extend [`clean`].
+//!
+//! What containers share (the lease table, the bridge) is changed under
+//! [`lock`], an `flock` on the `containers` directory.
 
 use std::fs;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use nix::fcntl::{Flock, FlockArg, OFlag, open, openat};
+use nix::sys::stat::Mode;
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
+use crate::network;
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
@@ -96,6 +104,53 @@ pub fn runtime_is_alive(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
 
+static HELD_CONTAINER_DIR: OnceLock<OwnedFd> = OnceLock::new();
+
+/// In the container, before the lessons' `in_child` hooks: keep a handle
+/// on this container's directory, so that the files the runtime left there
+/// stay readable after lesson 04's `pivot_root` has taken the path away.
+/// Close-on-exec: the command never gets it. If the directory cannot be
+/// opened, [`read_container_file`] says so when a lesson asks.
+pub fn hold_container_dir() {
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    if let Ok(dir) = open(container_dir(), flags, Mode::empty()) {
+        let _ = HELD_CONTAINER_DIR.set(dir);
+    }
+}
+
+/// The file `name` of this container's directory: in the runtime by its
+/// path; in the container through the handle [`hold_container_dir`] kept.
+pub fn read_container_file(name: &str) -> std::io::Result<String> {
+    match HELD_CONTAINER_DIR.get() {
+        Some(dir) => {
+            let file = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+            std::io::read_to_string(fs::File::from(file))
+        }
+        None => fs::read_to_string(container_dir().join(name)),
+    }
+}
+
+/// An exclusive lock on what the containers under one state directory
+/// share, held until dropped.
+pub struct Lock(#[allow(dead_code)] Flock<fs::File>);
+
+/// Wait until no other runtime holds the lock of `state_root`, and take
+/// it. The lock is an `flock` on the `containers` directory, made here if
+/// it is missing: it is never removed, so every runtime locks the same one.
+pub fn lock(state_root: &Path) -> Result<Lock> {
+    let containers = state_root.join(CONTAINERS);
+    let what = || format!("lock {}", containers.display());
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&containers)
+        .with_context(what)?;
+    let dir = fs::File::open(&containers).with_context(what)?;
+    Flock::lock(dir, FlockArg::LockExclusive)
+        .map(Lock)
+        .map_err(|(_, errno)| Error::new(what()).because(errno))
+}
+
 /// The runtime PID a container directory is named after, if it is one.
 pub fn owner(container_dir: &Path) -> Option<i32> {
     container_dir.file_name()?.to_str()?.parse().ok()
@@ -116,14 +171,33 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// `just clean`: remove what killed runtimes left under `state_root`, and
-/// return what was removed.
-pub fn clean(state_root: &Path) -> Result<Vec<PathBuf>> {
-    let found = leftovers(state_root);
-    for dir in &found {
-        remove_container_dir(dir)?;
+/// `just clean`: remove what killed runtimes left under `state_root` and
+/// on the host (lesson 06: their veth pairs; the bridge and the NAT rule if
+/// no running container uses them), and say what it did, a sentence each.
+pub fn clean(state_root: &Path) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for dir in leftovers(state_root) {
+        removed.extend(clean_up_container(state_root, &dir)?);
     }
-    Ok(found)
+    Ok(removed)
+}
+
+/// What `just clean` does for one runtime, `runtime`, that a tool has just
+/// killed: it may not be reaped yet, so its PID still looks alive.
+pub fn clean_up_after(state_root: &Path, runtime: Pid) -> Result<Vec<String>> {
+    clean_up_container(state_root, &container_dir_of(state_root, runtime))
+}
+
+fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+    let mut removed = match owner(dir) {
+        Some(pid) => network::release(state_root, pid)?,
+        None => Vec::new(),
+    };
+    if dir.exists() {
+        remove_container_dir(dir)?;
+        removed.push(format!("removed {} (its runtime is gone)", dir.display()));
+    }
+    Ok(removed)
 }
 
 /// The container directory of the runtime `pid` under `state_root`, for
@@ -151,7 +225,12 @@ mod tests {
         }
         fs::write(dead.join("hosts"), "127.0.0.1 localhost\n").unwrap();
         assert_eq!(leftovers(&root), [dead.clone(), stray.clone()]);
-        assert_eq!(clean(&root).unwrap(), [dead.clone(), stray.clone()]);
+        let removed = clean(&root).unwrap();
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert!(
+            removed[0].contains(&dead.display().to_string()),
+            "{removed:?}"
+        );
         assert!(alive.is_dir() && !dead.exists() && !stray.exists());
         assert_eq!(leftovers(&root), Vec::<PathBuf>::new());
     }

@@ -1,12 +1,14 @@
 //! What every check uses: which binary to run ([`target`]), how to run a
 //! container and read what it printed ([`run`]), the guard that fails a
 //! check which changed the host ([`host`]), the host's view of processes
-//! ([`procs`]), System V IPC objects made on the host ([`ipc`]) and the
-//! root filesystems and mount tables of lesson 04 ([`mounts`]).
+//! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
+//! root filesystems and mount tables of lesson 04 ([`mounts`]) and the
+//! host's side of lesson 06's network ([`net`]).
 
 pub mod host;
 pub mod ipc;
 pub mod mounts;
+pub mod net;
 pub mod procs;
 pub mod run;
 pub mod target;

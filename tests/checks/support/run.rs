@@ -140,6 +140,27 @@ impl Container {
     }
 }
 
+/// Run the binary `name` with `args` as user `nobody`, without any
+/// capability (`setpriv`). `nobody` may not be able to reach `target/`, so
+/// it runs a copy.
+pub fn run_as_nobody(name: &str, args: &[&str]) -> Outcome {
+    let dir = super::TempDir::new();
+    let copy = dir.path.join(name);
+    std::fs::copy(super::target::binary_path(name), &copy).expect("copy the binary");
+    let output = assert_cmd::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run setpriv");
+    let invocation = std::iter::once(format!("setpriv --reuid=65534 {name}"))
+        .chain(args.iter().map(|arg| shell_quote(arg.to_string())))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Outcome::from_output(invocation, &output)
+}
+
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
 /// `TERM`) comes and exits with `status`: it has a handler for the signal.
 pub fn trapping(signal: &str, status: u8) -> String {
@@ -390,10 +411,12 @@ impl Running {
     /// finished may have neither, and a process left behind would keep the
     /// container's stdout open.
     ///
-    /// A runtime killed like this cannot remove its state directory, so we
-    /// do, as `just clean` would: after it has died, but before it is
-    /// reaped, so that no host guard ever sees a dead runtime's directory
-    /// that is not a real leak (see `host::state_dir`).
+    /// A runtime killed like this cannot clean up after itself, so we do
+    /// what `just clean` would (its state directory; from lesson 06 its
+    /// veth pair, and the bridge and NAT rule if it was the last to use
+    /// them): after it has died, but before it is reaped, so that no host
+    /// guard ever sees a dead runtime's directory that is not a real leak
+    /// (see `host::state_dir`).
     fn kill_all(&mut self) {
         let _below = KillOnDrop(descendants_of(self.runtime_pid()));
         let _ = self.child.kill();
@@ -402,10 +425,7 @@ impl Running {
             Id::Pid(runtime),
             WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
         );
-        let _ = state::remove_container_dir(&state::container_dir_of(
-            Path::new(state::ROOT_STATE_DIR),
-            runtime,
-        ));
+        let _ = state::clean_up_after(Path::new(state::ROOT_STATE_DIR), runtime);
     }
 
     fn collect(&mut self) -> Outcome {
