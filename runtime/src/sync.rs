@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 
 use nix::fcntl::OFlag;
 use nix::unistd::pipe2;
@@ -29,12 +30,16 @@ pub struct ParentEnd {
 pub struct ChildEnd {
     go: File,
     report: File,
+    /// The parent's two ends, by number: `clone` copies the parent's
+    /// whole descriptor table into the child, these included.
+    parents: [RawFd; 2],
 }
 
 /// Both pipes, before `clone`. Each process drops the other's end.
 pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
     let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).context("create the go pipe")?;
     let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC).context("create the report pipe")?;
+    let parents = [go_write.as_raw_fd(), report_read.as_raw_fd()];
     Ok((
         ParentEnd {
             go: File::from(go_write),
@@ -43,6 +48,7 @@ pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
         ChildEnd {
             go: File::from(go_read),
             report: File::from(report_write),
+            parents,
         },
     ))
 }
@@ -74,6 +80,15 @@ impl ParentEnd {
 impl ChildEnd {
     /// Wait for the parent's go. False if the parent gave up or died.
     pub fn wait_for_go(&mut self) -> bool {
+        // While the child holds its copy of the write end of "go", its
+        // read would never see end of file when the parent gives up.
+        for fd in self.parents {
+            // SAFETY: in the child, these are copies of the parent's ends.
+            // Their owner, the `ParentEnd` in the child's copy of the
+            // parent's memory, is never used or dropped in the child,
+            // which never returns into the code that holds it.
+            unsafe { libc::close(fd) };
+        }
         let mut byte = [0u8];
         matches!(self.go.read(&mut byte), Ok(1))
     }
