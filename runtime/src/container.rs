@@ -33,6 +33,7 @@ use crate::cli::{self, Request};
 use crate::config::{CONTAINER_PATH, Config};
 use crate::course::Binary;
 use crate::error::{Context, Error, LESSON_PANICKED, RUNTIME_FAILED, Result};
+use crate::fault;
 use crate::namespace::Namespace;
 use crate::panics::{self, lesson_code};
 use crate::process::{Ending, Process};
@@ -86,6 +87,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
             .fold(CloneFlags::empty(), |flags, ns| flags | ns.clone_flags()))
     })?;
     transcript::parent(format_args!("starting container with {}", describe(flags)));
+    fault::step("validated");
 
     // 3. Signals sent to us from now on wait until we know whom to forward
     //    them to.
@@ -113,6 +115,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     let child = spawned?;
     // ANCHOR_END: spawn_call
     transcript::parent(format_args!("container is pid {child} on the host"));
+    fault::step("cloned");
 
     // 5-7. The container's state directory (files the lessons make for
     //    it), our half of the setup, then let the child go and see it exec.
@@ -121,34 +124,44 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
     //    learner sees what is missing (lesson 05: no id maps), and the run
     //    fails afterwards with the panic's line.
     let mut unfinished = None;
-    let started = state::create_container_dir(container_dir)
-        .and_then(|()| {
-            parts.namespaces.iter().try_for_each(|namespace| {
-                match lesson_code(|| namespace.in_parent(config, child)) {
-                    Err(panicked) if panicked.status() == LESSON_PANICKED => {
-                        transcript::parent(format_args!(
-                            "a parent hook panicked; the container starts without the rest of it"
-                        ));
-                        unfinished.get_or_insert(panicked);
-                        Ok(())
-                    }
-                    done => done,
+    let mut set_up = || {
+        state::create_container_dir(container_dir)?;
+        for (k, namespace) in parts.namespaces.iter().enumerate() {
+            match lesson_code(|| namespace.in_parent(config, child)) {
+                Err(panicked) if panicked.status() == LESSON_PANICKED => {
+                    transcript::parent(format_args!(
+                        "a parent hook panicked; the container starts without the rest of it"
+                    ));
+                    unfinished.get_or_insert(panicked);
                 }
-            })
-        })
-        .and_then(|()| parent_end.release())
-        .and_then(|()| parent_end.wait_for_exec());
+                done => done?,
+            }
+            fault::step_after("in_parent", k);
+        }
+        parent_end.release()?;
+        fault::step("released");
+        parent_end.wait_for_exec()?;
+        fault::step("running");
+        Ok(())
+    };
+    let started: Result<()> = set_up();
     // If setup failed, closing our end tells the waiting child to give up.
     drop(parent_end);
 
     // 8. Wait, then 9. clean up whatever happened before.
     let ended = wait_for(parts.process, child);
     forwarding.stop();
+    fault::step("waited");
     let cleaned = parts
         .namespaces
         .iter()
+        .enumerate()
         .rev()
-        .map(|namespace| lesson_code(|| namespace.cleanup(config, child)))
+        .map(|(k, namespace)| {
+            let cleaned = lesson_code(|| namespace.cleanup(config, child));
+            fault::step_after("cleanup", k);
+            cleaned
+        })
         .fold(Ok(()), Result::and)
         .and(state::remove_container_dir(container_dir));
 
@@ -177,6 +190,7 @@ fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &S
     if !channel.wait_for_go() {
         return RUNTIME_FAILED.into();
     }
+    fault::step("child-released");
     let error = match set_up_inside(parts, config) {
         Ok(()) => become_the_command(parts.process, config),
         Err(error) => error,
@@ -200,8 +214,9 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     }
     // Changing credentials clears the parent-death signal: ask again.
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
-    for namespace in &parts.namespaces {
+    for (k, namespace) in parts.namespaces.iter().enumerate() {
         lesson_code(|| namespace.in_child(config))?;
+        fault::step_after("in_child", k);
     }
     let hostname = gethostname().map_or_else(|_| "?".into(), |h| h.to_string_lossy().into_owned());
     transcript::container(format_args!(
@@ -219,6 +234,7 @@ fn become_the_command(process: &dyn Process, config: &Config) -> Error {
     // SAFETY: the child is single-threaded, so nothing can read the
     // environment while it changes.
     unsafe { std::env::set_var("PATH", CONTAINER_PATH) };
+    fault::step("child-exec");
     let (argv, env) = (config.argv(), config.environment());
     let outcome = lesson_code(|| {
         let errno = process.exec(&argv, &env);

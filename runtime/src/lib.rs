@@ -19,6 +19,7 @@ pub mod config;
 pub mod container;
 pub mod course;
 pub mod error;
+pub mod fault;
 pub mod namespace;
 pub mod netlink;
 pub mod panics;

@@ -17,6 +17,9 @@ use nslab_runtime::state;
 /// The runtime's state directory when it runs as root.
 pub const STATE_DIR: &str = state::ROOT_STATE_DIR;
 
+/// The guard's name for the runtime's state directory.
+const STATE_DIRECTORY: &str = "the runtime's state directory";
+
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
 }
@@ -35,7 +38,7 @@ impl Drop for HostGuard {
         let changes: Vec<String> = self
             .before
             .iter()
-            .filter(|(what, before)| after.get(*what) != Some(*before))
+            .filter(|(what, before)| changed(what, before, &after[*what]))
             .map(|(what, before)| describe_change(what, before, &after[what]))
             .collect();
         if changes.is_empty() {
@@ -53,6 +56,20 @@ impl Drop for HostGuard {
         } else {
             panic!("{message}");
         }
+    }
+}
+
+/// Whether `what` differs in a way that counts. In the state directory
+/// only what appeared counts: a leftover of a runtime killed long ago (in
+/// an earlier boot even, as `/run` need not be a tmpfs) may vanish while a
+/// check runs, when a new runtime is given the dead one's PID and so its
+/// directory. Tidying up is never a leak.
+fn changed(what: &str, before: &str, after: &str) -> bool {
+    if what.starts_with(STATE_DIRECTORY) {
+        let before: Vec<&str> = before.lines().collect();
+        after.lines().any(|line| !before.contains(&line))
+    } else {
+        before != after
     }
 }
 
@@ -102,7 +119,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ),
         ("firewall rules", firewall()),
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
-        ("the runtime's state directory", state_dir()),
+        (STATE_DIRECTORY, state_dir()),
     ])
 }
 
