@@ -21,12 +21,14 @@ const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (2, &lesson_02_ipc::IpcNamespace),
     (3, &lesson_03_pid::PidNamespace),
     (4, &lesson_04_mount::MountNamespace),
+    (5, &lesson_05_user::UserNamespace),
 ];
 const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (1, &solution_01_uts::UtsNamespace),
     (2, &solution_02_ipc::IpcNamespace),
     (3, &solution_03_pid::PidNamespace),
     (4, &solution_04_mount::MountNamespace),
+    (5, &solution_05_user::UserNamespace),
 ];
 
 /// The highest lesson number.
