@@ -47,6 +47,13 @@ fn in_rootfs(container: Container, rootfs: &PrivateRootfs, volume: &Path) -> Con
         .flag(format!("--volume={}:/mnt", volume.display()))
 }
 
+/// `script` run by `sh -c` as `nobody`, in a private copy of the rootfs
+/// with `volume` at `/mnt`.
+fn run_as_nobody_in_rootfs(volume: &Path, script: &str) -> Outcome {
+    let rootfs = PrivateRootfs::new();
+    in_rootfs(by_nobody(), &rootfs, volume).run(&["sh", "-c", script])
+}
+
 /// A directory for a volume that every user may write to.
 fn writable_volume() -> TempDir {
     let dir = TempDir::new();
@@ -153,21 +160,15 @@ fn as_nobody_hostname_proc_and_rootfs_work() {
 #[file_parallel(host)]
 fn a_root_only_host_file_cannot_be_read_although_id_says_root() {
     let _host = HostGuard::begin();
-    let rootfs = PrivateRootfs::new();
     let volume = TempDir::new();
     let secret = root_only_file(&volume.path, "secret", 0o600);
-    let outcome = in_rootfs(by_nobody(), &rootfs, &volume.path).run(&[
-        "sh",
-        "-c",
-        &format!("id; cat {secret}"),
-    ]);
-    outcome.expect_stdout(ROOT_IN_THE_ROOTFS);
-    if outcome.status == Some(0) || !outcome.stderr.contains("Permission denied") {
-        outcome.fail(
+    run_as_nobody_in_rootfs(&volume.path, &format!("id; cat {secret}"))
+        .expect_stdout(ROOT_IN_THE_ROOTFS)
+        .expect_failure_saying(
+            "Permission denied",
             "should print root's id, and fail to read the host's root-only file with \
              \"Permission denied\": root inside is `nobody` to the host's files",
         );
-    }
 }
 
 #[test]
@@ -175,13 +176,11 @@ fn a_root_only_host_file_cannot_be_read_although_id_says_root() {
 #[file_parallel(host)]
 fn a_file_created_in_a_volume_belongs_to_nobody_on_the_host() {
     let _host = HostGuard::begin();
-    let rootfs = PrivateRootfs::new();
     let volume = writable_volume();
-    let outcome = in_rootfs(by_nobody(), &rootfs, &volume.path).run(&[
-        "sh",
-        "-c",
+    let outcome = run_as_nobody_in_rootfs(
+        &volume.path,
         "touch /mnt/made-inside && stat -c %u:%g /mnt/made-inside",
-    ]);
+    );
     outcome.expect_success().expect_stdout("0:0\n");
     let owner = owner_on_the_host(&volume.path.join("made-inside"), &outcome);
     if owner != "65534:65534" {
@@ -197,20 +196,14 @@ fn a_file_created_in_a_volume_belongs_to_nobody_on_the_host() {
 #[file_parallel(host)]
 fn mknod_inside_fails_with_eperm() {
     let _host = HostGuard::begin();
-    let rootfs = PrivateRootfs::new();
     let volume = writable_volume();
-    let outcome = in_rootfs(by_nobody(), &rootfs, &volume.path).run(&[
-        "sh",
-        "-c",
-        "id -u; mknod /tmp/node c 1 3",
-    ]);
-    outcome.expect_stdout("0\n");
-    if outcome.status == Some(0) || !outcome.stderr.contains("Operation not permitted") {
-        outcome.fail(
+    run_as_nobody_in_rootfs(&volume.path, "id -u; mknod /tmp/node c 1 3")
+        .expect_stdout("0\n")
+        .expect_failure_saying(
+            "Operation not permitted",
             "should print uid 0, and have mknod refused with \"Operation not permitted\" \
              (EPERM): device nodes need CAP_MKNOD in the host's user namespace",
         );
-    }
 }
 
 #[test]
@@ -336,13 +329,13 @@ fn as_root_with_a_range_the_hosts_groups_are_dropped() {
         "-c",
         &format!("id; cat /proc/self/setgroups; cat {secret}"),
     ]);
-    outcome.expect_stdout(&format!("{ROOT_IN_THE_ROOTFS}allow\n"));
-    if outcome.status == Some(0) || !outcome.stderr.contains("Permission denied") {
-        outcome.fail(
+    outcome
+        .expect_stdout(&format!("{ROOT_IN_THE_ROOTFS}allow\n"))
+        .expect_failure_saying(
+            "Permission denied",
             "should print root's id with no other group, `allow`, and fail to read a file \
              of group root: the host's supplementary groups must be dropped (setgroups)",
         );
-    }
 }
 
 #[test]

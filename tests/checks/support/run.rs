@@ -383,6 +383,15 @@ impl Outcome {
         self
     }
 
+    /// A command that failed, saying `error` on stderr (e.g. "Permission
+    /// denied"); `expectation` says why it should.
+    pub fn expect_failure_saying(&self, error: &str, expectation: &str) -> &Outcome {
+        if self.status == Some(0) || !self.stderr.contains(error) {
+            self.fail(expectation);
+        }
+        self
+    }
+
     /// The runtime's refusal: exactly one line on stderr that mentions
     /// every word in `words`, and exit status `status`.
     pub fn expect_one_error_line(&self, status: i32, words: &[&str]) -> &Outcome {
