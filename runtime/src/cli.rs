@@ -69,10 +69,10 @@ struct RunArgs {
     /// Bind-mount a host directory into the container (repeatable)
     #[arg(short, long, value_name = "HOST:CTR[:ro]")]
     volume: Vec<Volume>,
-    /// Map container uids to host uids (repeatable)
+    /// Map container uids to host uids (repeatable) [default: 0 to your own uid, 0:UID:1]
     #[arg(long, value_name = "IN:OUT:LEN")]
     uid_map: Vec<IdMap>,
-    /// Map container gids to host gids (repeatable)
+    /// Map container gids to host gids (repeatable) [default: 0 to your own gid, 0:GID:1]
     #[arg(long, value_name = "IN:OUT:LEN")]
     gid_map: Vec<IdMap>,
     /// Network: `none` (loopback only) or `bridge` (a veth on a host bridge)

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! /run/nslab/                  as root; a normal user's is $XDG_RUNTIME_DIR/nslab
-//!   containers/                 or /tmp/nslab-UID, made 0700
-//!     4242/                    one per running container, named after the
+//!   containers/                 or /tmp/nslab-UID; these two 0711
+//!     4242/                    one per running container (0700), named after the
 //!       hostname, hosts, ...   runtime's PID, removed when the run ends
 //!       network                lesson 06: its address lease
 //! ```
@@ -20,7 +20,7 @@
 
 use std::fs;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -72,17 +72,34 @@ pub fn runtime_pid() -> Pid {
     *RUNTIME_PID.get_or_init(Pid::this)
 }
 
-/// Create the container directory `dir` (0700, and its parents), in the
-/// runtime. A directory already there has the PID of a dead runtime (ours
-/// is alive): it is a leftover, and goes first.
+/// Create the container directory `dir` (0700), in the runtime. A
+/// directory already there has the PID of a dead runtime (ours is alive):
+/// it is a leftover, and goes first.
+///
+/// Its parents are 0711: anyone may pass through, nobody else may list
+/// them. A container whose root is another user of the host (root with
+/// `--uid-map 0:100000:65536`, lesson 05) is given its own directory, and
+/// must be able to reach it.
 pub fn create_container_dir(dir: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(dir);
+    let fix = "check that the state directory is writable (`just clean` tidies it)";
+    let what = || format!("create the container's state directory {}", dir.display());
+    if let Some(containers) = dir.parent() {
+        fs::create_dir_all(containers)
+            .with_context(what)
+            .map_err(|e| e.fix(fix))?;
+    }
+    // `containers` and the state directory itself.
+    for passage in dir.ancestors().skip(1).take(2) {
+        fs::set_permissions(passage, fs::Permissions::from_mode(0o711))
+            .with_context(what)
+            .map_err(|e| e.fix(fix))?;
+    }
     fs::DirBuilder::new()
-        .recursive(true)
         .mode(0o700)
         .create(dir)
-        .with_context(|| format!("create the container's state directory {}", dir.display()))
-        .map_err(|e| e.fix("check that the state directory is writable (`just clean` tidies it)"))
+        .with_context(what)
+        .map_err(|e| e.fix(fix))
 }
 
 /// Remove the container directory `dir` and everything in it, at the end
@@ -244,6 +261,9 @@ mod tests {
         create_container_dir(&dir).unwrap();
         assert!(!dir.join("old").exists());
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        for passage in [root.0.join(CONTAINERS), root.0.clone()] {
+            assert_eq!(fs::metadata(passage).unwrap().mode() & 0o777, 0o711);
+        }
         remove_container_dir(&dir).unwrap();
         remove_container_dir(&dir).unwrap();
     }

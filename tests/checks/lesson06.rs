@@ -23,7 +23,7 @@ use crate::support::net::{
     BlackholeRoute, OutsideNetwork, bridge, forwarding, host_addresses, host_link, host_links,
     lease_file, links_in, nat_table, random_octet,
 };
-use crate::support::run::{Running, run_as_nobody, trapping};
+use crate::support::run::{Running, trapping};
 use crate::support::{Container, HostGuard, Outcome, TempDir, expect_a_namespace_of_its_own};
 
 fn bridged() -> Container {
@@ -397,8 +397,11 @@ fn subnet_or_nat_without_bridge_is_refused() {
 #[file_parallel(host)]
 fn bridge_as_a_normal_user_is_refused() {
     let _host = HostGuard::begin();
-    let binary = Container::for_lesson(6).target().name();
-    run_as_nobody(&binary, &["--net", "bridge", "--", "true"])
+    Container::for_lesson(6)
+        .by_nobody()
+        .flag("--net")
+        .flag("bridge")
+        .run(&["true"])
         .expect_one_error_line(125, &["--net bridge", "root"]);
 }
 

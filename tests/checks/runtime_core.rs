@@ -11,8 +11,8 @@ use nslab_runtime::state;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
-use crate::support::run::{run_as_nobody, trapping};
-use crate::support::target::{binary_names, binary_path};
+use crate::support::run::trapping;
+use crate::support::target::{Target, binary_names, binary_path};
 use crate::support::{Container, HostGuard, Outcome};
 
 fn run_binary(name: &str, args: &[&str]) -> Outcome {
@@ -107,8 +107,52 @@ fn quiet_silences_the_transcript() {
 #[file_parallel(host)]
 fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
     let _host = HostGuard::begin();
-    run_as_nobody("solution-01", &["--quiet", "--", "true"])
+    let solution_01 = Target {
+        flavour: "solution".into(),
+        level: 1,
+    };
+    Container::of(solution_01)
+        .by_nobody()
+        .run(&["true"])
         .expect_one_error_line(125, &["clone", "EPERM", "root"]);
+}
+
+/// A failure after `clone` ends the run at once, with one line: the child,
+/// waiting for "go", sees its pipe closed and gives up. (It once held its
+/// own copy of the pipe's write end, and waited forever.) Here `nobody`'s
+/// state directory cannot be made: its `TMPDIR` is `/proc`.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn a_setup_failure_after_clone_ends_the_run_with_one_line() {
+    let _host = HostGuard::begin();
+    let solution_05 = Target {
+        flavour: "solution".into(),
+        level: 5,
+    };
+    let container = Container::of(solution_05).by_nobody();
+    let command = format!(
+        "exec env -u XDG_RUNTIME_DIR TMPDIR=/proc {}",
+        container.shell_command(&["true"])
+    );
+    Outcome::of_host_command("sh", &["-c", &command])
+        .expect_one_error_line(125, &["state directory", "/proc/nslab-65534"]);
+}
+
+/// Id maps that are not `IN:OUT:LEN`, or map no id at all, are refused by
+/// the parser, before any lesson code runs.
+#[test]
+fn malformed_id_maps_are_one_line_and_125() {
+    for (flag, map) in [
+        ("--uid-map", "0:1000"),
+        ("--gid-map", "a:1000:1"),
+        ("--uid-map", "0:1000:0"),
+        ("--gid-map", "0:4294967295:1"),
+    ] {
+        run_binary("solution-05", &[flag, map, "--", "true"])
+            .expect_one_error_line(125, &[flag, "--help"])
+            .expect_stdout("");
+    }
 }
 
 /// `kill <runtime>` reaches the command, as with `docker run`.

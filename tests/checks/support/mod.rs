@@ -14,9 +14,10 @@ pub mod run;
 pub mod target;
 
 pub use host::HostGuard;
-pub use run::{Container, Outcome};
+pub use run::{Container, NOBODY, Outcome, User};
 
 /// A directory under /tmp that is removed even if the check fails.
+#[derive(Debug)]
 pub struct TempDir {
     pub path: std::path::PathBuf,
 }
