@@ -21,6 +21,8 @@ const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (2, &lesson_02_ipc::IpcNamespace),
     (3, &lesson_03_pid::PidNamespace),
     (4, &lesson_04_mount::MountNamespace),
+    (5, &lesson_05_user::UserNamespace),
+    (6, &lesson_06_net::NetNamespace),
     (7, &lesson_07_join::JoinNamespaces),
 ];
 const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
@@ -28,6 +30,8 @@ const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (2, &solution_02_ipc::IpcNamespace),
     (3, &solution_03_pid::PidNamespace),
     (4, &solution_04_mount::MountNamespace),
+    (5, &solution_05_user::UserNamespace),
+    (6, &solution_06_net::NetNamespace),
     (7, &solution_07_join::JoinNamespaces),
 ];
 

@@ -70,16 +70,16 @@ struct RunArgs {
     /// Bind-mount a host directory into the container (repeatable)
     #[arg(short, long, value_name = "HOST:CTR[:ro]")]
     volume: Vec<Volume>,
-    /// Map container uids to host uids (repeatable)
+    /// Map container uids to host uids (repeatable) [default: 0 to your own uid, 0:UID:1]
     #[arg(long, value_name = "IN:OUT:LEN")]
     uid_map: Vec<IdMap>,
-    /// Map container gids to host gids (repeatable)
+    /// Map container gids to host gids (repeatable) [default: 0 to your own gid, 0:GID:1]
     #[arg(long, value_name = "IN:OUT:LEN")]
     gid_map: Vec<IdMap>,
     /// Network: `none` (loopback only) or `bridge` (a veth on a host bridge)
     #[arg(long, value_name = "MODE", default_value = "none")]
     net: NetMode,
-    /// The bridge network's subnet
+    /// The bridge network's subnet [default: 10.77.0.0/24]
     #[arg(long, value_name = "CIDR")]
     subnet: Option<Subnet>,
     /// Let the bridged container reach beyond the host (masquerade)
@@ -366,6 +366,17 @@ mod tests {
         let mut gated: Vec<String> = INTRODUCED_IN.iter().map(|(id, _)| id.to_string()).collect();
         gated.sort();
         assert_eq!(ids, gated);
+    }
+
+    #[test]
+    fn the_help_names_the_default_subnet() {
+        match parse_at(6, &["--help"]) {
+            Ok(Request::Help(text)) => {
+                let default = format!("[default: {}]", config::DEFAULT_SUBNET);
+                assert!(text.contains(&default), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

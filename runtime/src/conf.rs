@@ -36,6 +36,17 @@ pub fn write(dir: &Path, hostname: &str, extra_hosts: &[(IpAddr, &str)]) -> Resu
         .collect()
 }
 
+/// Add `address name` to the `hosts` file written in `dir`, if there is
+/// one (lesson 06: the container's address, once it has one).
+pub fn add_host(dir: &Path, address: IpAddr, name: &str) -> Result<()> {
+    let path = dir.join("hosts");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    fs::write(&path, format!("{text}{address}\t{name}\n"))
+        .with_context(|| format!("add {address} to {}", path.display()))
+}
+
 /// `/etc/hosts`: the loopback names, the container's own name on
 /// loopback (so it can always resolve itself), then `extra`.
 pub fn hosts(hostname: &str, extra: &[(IpAddr, &str)]) -> String {
@@ -94,5 +105,18 @@ mod tests {
         let written = write(&dir.0, "box", &[]).unwrap();
         assert_eq!(written, FILES.map(|name| dir.0.join(name)));
         assert_eq!(fs::read_to_string(&written[0]).unwrap(), "box\n");
+        add_host(&dir.0, "10.77.0.2".parse().unwrap(), "box").unwrap();
+        let hosts = fs::read_to_string(&written[1]).unwrap();
+        assert!(
+            hosts.ends_with("127.0.1.1\tbox\n10.77.0.2\tbox\n"),
+            "{hosts:?}"
+        );
+    }
+
+    #[test]
+    fn add_host_needs_a_hosts_file() {
+        let dir = crate::scratch::Scratch::new("no-hosts");
+        add_host(&dir.0, "10.77.0.2".parse().unwrap(), "box").unwrap();
+        assert!(!dir.0.join("hosts").exists());
     }
 }

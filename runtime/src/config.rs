@@ -16,6 +16,14 @@ pub const DEFAULT_HOSTNAME: &str = "container";
 /// `PATH` inside the container: the container gets a clean environment,
 /// never the host's (see ARCHITECTURE.md, "Environment").
 pub const CONTAINER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// The bridge network when `--subnet` is not given (lesson 06): a /24 from
+/// the private 10.0.0.0/8 that no common tool claims (Docker takes
+/// 172.17.0.0/16 and up, Podman 10.88.0.0/16, Kubernetes 10.96.0.0/12 and
+/// 10.244.0.0/16); `--subnet` picks another if it collides all the same.
+pub const DEFAULT_SUBNET: Subnet = Subnet {
+    network: Ipv4Addr::new(10, 77, 0, 0),
+    prefix_len: 24,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -216,6 +224,26 @@ impl Subnet {
     pub fn contains(&self, address: Ipv4Addr) -> bool {
         u32::from(address) & self.mask() == u32::from(self.network)
     }
+
+    /// The last address of the network, every host bit set: packets to it
+    /// go to every host of the subnet, so no host may have it.
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.network) | !self.mask())
+    }
+
+    // ANCHOR: overlaps
+    /// Whether some address belongs to both networks. Two networks either
+    /// nest or are disjoint, so it is enough that the larger one contains
+    /// the smaller one's first address.
+    pub fn overlaps(&self, other: &Subnet) -> bool {
+        let (larger, smaller) = if self.prefix_len <= other.prefix_len {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        larger.contains(smaller.network)
+    }
+    // ANCHOR_END: overlaps
 }
 
 impl FromStr for Subnet {
@@ -306,6 +334,8 @@ mod tests {
         assert!(s.contains("10.88.0.9".parse().unwrap()));
         assert!(!s.contains("10.88.1.9".parse().unwrap()));
         assert_eq!("0.0.0.0/0".parse::<Subnet>().unwrap().mask(), 0);
+        assert_eq!(s.broadcast(), Ipv4Addr::new(10, 88, 0, 255));
+        assert_eq!(DEFAULT_SUBNET.to_string(), "10.77.0.0/24");
         for bad in [
             "10.88.0.0",
             "10.88.0.1/24",
@@ -314,6 +344,24 @@ mod tests {
             "x/8",
         ] {
             assert!(bad.parse::<Subnet>().is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn subnets_overlap_when_one_holds_the_other() {
+        let net = |text: &str| text.parse::<Subnet>().unwrap();
+        let route = net("192.168.1.0/24");
+        for (other, overlaps) in [
+            ("192.168.1.0/24", true),
+            ("192.168.1.128/25", true),
+            ("192.168.0.0/16", true),
+            ("0.0.0.0/0", true),
+            ("192.168.2.0/24", false),
+            ("192.168.0.0/24", false),
+            ("10.0.0.0/8", false),
+        ] {
+            assert_eq!(route.overlaps(&net(other)), overlaps, "{other}");
+            assert_eq!(net(other).overlaps(&route), overlaps, "{other}");
         }
     }
 

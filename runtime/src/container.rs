@@ -9,7 +9,7 @@
 //!  3. block forwarded signals, make pipes
 //!  4. clone(2) with every lesson's flags ───► a. default signals, die with parent
 //!  5. state directory, in_parent hooks        b. wait for "go"
-//!  6. "go" ─────────────────────────────────► c. lessons' in_child hooks
+//!  6. "go" ─────────────────────────────────► c. lessons' first_in_child, in_child hooks
 //!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
 //!  8. wait for the child to end
 //!  9. lessons' cleanup hooks, in reverse; remove the state directory
@@ -32,7 +32,7 @@ use nix::unistd::{Pid, chdir, gethostname};
 use crate::cli::{self, Request};
 use crate::config::{CONTAINER_PATH, Config};
 use crate::course::Binary;
-use crate::error::{Context, Error, RUNTIME_FAILED, Result};
+use crate::error::{Context, Error, LESSON_PANICKED, RUNTIME_FAILED, Result};
 use crate::fault;
 use crate::join::{self, Join};
 use crate::namespace::Namespace;
@@ -120,10 +120,23 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
 
     // 5-7. The container's state directory (files the lessons make for
     //    it), our half of the setup, then let the child go and see it exec.
+    //    A parent hook that panics (a `todo!()` not written yet) does not
+    //    hold the container back: it starts without that part, so that the
+    //    learner sees what is missing (lesson 05: no id maps), and the run
+    //    fails afterwards with the panic's line.
+    let mut unfinished = None;
     let mut set_up = || {
         state::create_container_dir(container_dir)?;
         for (k, namespace) in parts.namespaces.iter().enumerate() {
-            lesson_code(|| namespace.in_parent(config, child))?;
+            match lesson_code(|| namespace.in_parent(config, child)) {
+                Err(panicked) if panicked.status() == LESSON_PANICKED => {
+                    transcript::parent(format_args!(
+                        "a parent hook panicked; the container starts without the rest of it"
+                    ));
+                    unfinished.get_or_insert(panicked);
+                }
+                done => done?,
+            }
             fault::step_after("in_parent", k);
         }
         parent_end.release()?;
@@ -154,6 +167,9 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
         .and(state::remove_container_dir(container_dir));
 
     // 10. The first thing that went wrong is the one to report.
+    if let Some(panicked) = unfinished {
+        return Err(panicked);
+    }
     started?;
     let ending = ended?;
     let status = lesson_code(|| Ok(parts.process.exit_status(ending)))?;
@@ -191,6 +207,17 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     // directory: lesson 03's init forks during the hooks and stays, and
     // lesson 04's pivot_root moves only those at the old root.
     chdir("/").context("change to the root directory")?;
+    // Files the runtime left for us in our state directory must stay
+    // readable after lesson 04's pivot_root (lesson 06's address lease).
+    state::hold_container_dir();
+    // Who the child is comes before what it does: lesson 05 becomes root
+    // of its user namespace here, so that the container's root, not the
+    // caller, makes every mount and is lesson 03's init.
+    for namespace in &parts.namespaces {
+        lesson_code(|| namespace.first_in_child(config))?;
+    }
+    // Changing credentials clears the parent-death signal: ask again.
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
     for (k, namespace) in parts.namespaces.iter().enumerate() {
         lesson_code(|| namespace.in_child(config))?;
         fault::step_after("in_child", k);

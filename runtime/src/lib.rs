@@ -11,10 +11,11 @@
 //! ([`signals`]), errors ([`error`]), the transcript ([`transcript`]),
 //! the state directory on the host ([`state`]), the container's generated
 //! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]), a small
-//! netlink client for lesson 06 ([`netlink`]), and for lesson 07 the
-//! registry of named containers ([`registry`]), the tools `ps`, `ns` and
-//! `exec` with the [`Join`] contract ([`join`]) and named network
-//! namespaces ([`netns`]).
+//! netlink client ([`netlink`]) and the bridge network's shared state on
+//! the host ([`network`]) for lesson 06, and for lesson 07 the registry
+//! of named containers ([`registry`]), the tools `ps`, `ns` and `exec`
+//! with the [`Join`] contract ([`join`]) and named network namespaces
+//! ([`netns`]).
 
 pub mod cli;
 pub mod conf;
@@ -27,6 +28,7 @@ pub mod join;
 pub mod namespace;
 pub mod netlink;
 pub mod netns;
+pub mod network;
 pub mod panics;
 pub mod paths;
 pub mod process;

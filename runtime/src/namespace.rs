@@ -9,7 +9,8 @@
 //!   validate()        nothing exists yet
 //!   clone_flags()  ── clone(2) ────────────► waits for the parent
 //!   in_parent()       e.g. write uid_map       │
-//!   "go" ─────────────────────────────────────►in_child()   e.g. sethostname
+//!   "go" ─────────────────────────────────────►first_in_child()  e.g. setresuid
+//!                                              in_child()   e.g. sethostname
 //!   wait                                       exec the command
 //!   cleanup()         the child is gone
 //! ```
@@ -35,6 +36,15 @@ pub trait Namespace: Sync {
     /// only the outside can do: id maps, moving a veth into the container.
     fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
         let _ = (config, child);
+        Ok(())
+    }
+
+    /// Runs in the child before any namespace's `in_child`: for what the
+    /// others' steps depend on. Lesson 05 becomes root of its user
+    /// namespace here, so that every later step (lesson 03's init
+    /// included) is done by the container's root, never by the caller.
+    fn first_in_child(&self, config: &Config) -> Result<()> {
+        let _ = config;
         Ok(())
     }
 

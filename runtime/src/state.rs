@@ -3,26 +3,33 @@
 //!
 //! ```text
 //! /run/nslab/                  as root; a normal user's is $XDG_RUNTIME_DIR/nslab
-//!   containers/                 or /tmp/nslab-UID, made 0700
-//!     4242/                    one per running container, named after the
+//!   containers/                 or /tmp/nslab-UID; these two 0711
+//!     4242/                    one per running container (0700), named after the
 //!       hostname, hosts, ...   runtime's PID, removed when the run ends
+//!       network                lesson 06: its address lease
 //! ```
 //!
 //! A runtime killed with SIGKILL cannot remove its directory; since the
 //! directory is named after its PID, a dead PID marks a leftover, and
 //! [`clean`] (`just clean`) removes those. Later lessons keep more here
-//! (address leases; lesson 07's registry of named containers, `names/`,
-//! see [`registry`]), and extend [`clean`].
+//! (lesson 06's address leases; lesson 07's registry of named containers,
+//! `names/`, see [`registry`]), and extend [`clean`].
+//!
+//! What containers share (the lease table, the bridge) is changed under
+//! [`lock`], an `flock` on the `containers` directory.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use nix::fcntl::{Flock, FlockArg, OFlag, open, openat};
+use nix::sys::stat::Mode;
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
-use crate::{netns, registry};
+use crate::{netns, network, registry};
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
@@ -65,17 +72,34 @@ pub fn runtime_pid() -> Pid {
     *RUNTIME_PID.get_or_init(Pid::this)
 }
 
-/// Create the container directory `dir` (0700, and its parents), in the
-/// runtime. A directory already there has the PID of a dead runtime (ours
-/// is alive): it is a leftover, and goes first.
+/// Create the container directory `dir` (0700), in the runtime. A
+/// directory already there has the PID of a dead runtime (ours is alive):
+/// it is a leftover, and goes first.
+///
+/// Its parents are 0711: anyone may pass through, nobody else may list
+/// them. A container whose root is another user of the host (root with
+/// `--uid-map 0:100000:65536`, lesson 05) is given its own directory, and
+/// must be able to reach it.
 pub fn create_container_dir(dir: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(dir);
+    let fix = "check that the state directory is writable (`just clean` tidies it)";
+    let what = || format!("create the container's state directory {}", dir.display());
+    if let Some(containers) = dir.parent() {
+        fs::create_dir_all(containers)
+            .with_context(what)
+            .map_err(|e| e.fix(fix))?;
+    }
+    // `containers` and the state directory itself.
+    for passage in dir.ancestors().skip(1).take(2) {
+        fs::set_permissions(passage, fs::Permissions::from_mode(0o711))
+            .with_context(what)
+            .map_err(|e| e.fix(fix))?;
+    }
     fs::DirBuilder::new()
-        .recursive(true)
         .mode(0o700)
         .create(dir)
-        .with_context(|| format!("create the container's state directory {}", dir.display()))
-        .map_err(|e| e.fix("check that the state directory is writable (`just clean` tidies it)"))
+        .with_context(what)
+        .map_err(|e| e.fix(fix))
 }
 
 /// Remove the container directory `dir` and everything in it, at the end
@@ -95,6 +119,53 @@ pub fn remove_container_dir(dir: &Path) -> Result<()> {
 /// has not been reaped, so its PID is not free yet).
 pub fn runtime_is_alive(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
+}
+
+static HELD_CONTAINER_DIR: OnceLock<OwnedFd> = OnceLock::new();
+
+/// In the container, before the lessons' `in_child` hooks: keep a handle
+/// on this container's directory, so that the files the runtime left there
+/// stay readable after lesson 04's `pivot_root` has taken the path away.
+/// Close-on-exec: the command never gets it. If the directory cannot be
+/// opened, [`read_container_file`] says so when a lesson asks.
+pub fn hold_container_dir() {
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    if let Ok(dir) = open(container_dir(), flags, Mode::empty()) {
+        let _ = HELD_CONTAINER_DIR.set(dir);
+    }
+}
+
+/// The file `name` of this container's directory: in the runtime by its
+/// path; in the container through the handle [`hold_container_dir`] kept.
+pub fn read_container_file(name: &str) -> std::io::Result<String> {
+    match HELD_CONTAINER_DIR.get() {
+        Some(dir) => {
+            let file = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+            std::io::read_to_string(fs::File::from(file))
+        }
+        None => fs::read_to_string(container_dir().join(name)),
+    }
+}
+
+/// An exclusive lock on what the containers under one state directory
+/// share, held until dropped.
+pub struct Lock(#[allow(dead_code)] Flock<fs::File>);
+
+/// Wait until no other runtime holds the lock of `state_root`, and take
+/// it. The lock is an `flock` on the `containers` directory, made here if
+/// it is missing: it is never removed, so every runtime locks the same one.
+pub fn lock(state_root: &Path) -> Result<Lock> {
+    let containers = state_root.join(CONTAINERS);
+    let what = || format!("lock {}", containers.display());
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&containers)
+        .with_context(what)?;
+    let dir = fs::File::open(&containers).with_context(what)?;
+    Flock::lock(dir, FlockArg::LockExclusive)
+        .map(Lock)
+        .map_err(|(_, errno)| Error::new(what()).because(errno))
 }
 
 /// The runtime PID a container directory is named after, if it is one.
@@ -118,13 +189,14 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
 }
 
 /// `just clean`: remove what killed runtimes left under `state_root` and
-/// on the host (lesson 07: the network namespace names they kept, and
-/// names in the registry that no running container holds), and say what
-/// it did, a sentence each.
+/// on the host (lesson 06: their veth pairs; the bridge and the NAT rule if
+/// no running container uses them; lesson 07: the network namespace names
+/// they kept, and names in the registry that no running container holds),
+/// and say what it did, a sentence each.
 pub fn clean(state_root: &Path) -> Result<Vec<String>> {
     let mut removed = Vec::new();
     for dir in leftovers(state_root) {
-        removed.extend(clean_up_container(dir.as_path())?);
+        removed.extend(clean_up_container(state_root, &dir)?);
     }
     removed.extend(registry::clean(state_root));
     Ok(removed)
@@ -133,13 +205,17 @@ pub fn clean(state_root: &Path) -> Result<Vec<String>> {
 /// What `just clean` does for one runtime, `runtime`, that a tool has just
 /// killed: it may not be reaped yet, so its PID still looks alive.
 pub fn clean_up_after(state_root: &Path, runtime: Pid) -> Result<Vec<String>> {
-    let mut removed = clean_up_container(&container_dir_of(state_root, runtime))?;
+    let mut removed = clean_up_container(state_root, &container_dir_of(state_root, runtime))?;
     removed.extend(registry::clean(state_root));
     Ok(removed)
 }
 
-fn clean_up_container(dir: &Path) -> Result<Vec<String>> {
-    let mut removed: Vec<String> = netns::release(dir)?.into_iter().collect();
+fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+    let mut removed = match owner(dir) {
+        Some(pid) => network::release(state_root, pid)?,
+        None => Vec::new(),
+    };
+    removed.extend(netns::release(dir)?);
     if dir.exists() {
         remove_container_dir(dir)?;
         removed.push(format!("removed {} (its runtime is gone)", dir.display()));
@@ -191,6 +267,9 @@ mod tests {
         create_container_dir(&dir).unwrap();
         assert!(!dir.join("old").exists());
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        for passage in [root.0.join(CONTAINERS), root.0.clone()] {
+            assert_eq!(fs::metadata(passage).unwrap().mode() & 0o777, 0o711);
+        }
         remove_container_dir(&dir).unwrap();
         remove_container_dir(&dir).unwrap();
     }

@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::fcntl::OFlag;
 use nix::unistd::pipe2;
@@ -29,12 +30,16 @@ pub struct ParentEnd {
 pub struct ChildEnd {
     go: File,
     report: File,
+    /// The numbers of the parent's two ends. `clone` copies the file
+    /// table, so the child has them too, and must close them itself.
+    parents_ends: Option<[RawFd; 2]>,
 }
 
 /// Both pipes, before `clone`. Each process drops the other's end.
 pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
     let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).context("create the go pipe")?;
     let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC).context("create the report pipe")?;
+    let parents_ends = Some([go_write.as_raw_fd(), report_read.as_raw_fd()]);
     Ok((
         ParentEnd {
             go: File::from(go_write),
@@ -43,6 +48,7 @@ pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
         ChildEnd {
             go: File::from(go_read),
             report: File::from(report_write),
+            parents_ends,
         },
     ))
 }
@@ -74,6 +80,16 @@ impl ParentEnd {
 impl ChildEnd {
     /// Wait for the parent's go. False if the parent gave up or died.
     pub fn wait_for_go(&mut self) -> bool {
+        // Our copy of the go pipe's write end would keep the pipe open:
+        // a parent that gives up (drops its end) would leave us waiting,
+        // and itself waiting for us, forever.
+        for fd in self.parents_ends.take().into_iter().flatten() {
+            // SAFETY: in the child, these numbers name our own copies of
+            // the parent's ends (the file table is copied, not shared), and
+            // nothing in the child uses them: the `ParentEnd` that owns
+            // them is the parent's. `take()` closes them only once.
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
         let mut byte = [0u8];
         matches!(self.go.read(&mut byte), Ok(1))
     }

@@ -17,6 +17,8 @@ mod lesson01;
 mod lesson02;
 mod lesson03;
 mod lesson04;
+mod lesson05;
+mod lesson06;
 mod lesson07;
 mod properties;
 mod runtime_core;

@@ -1,9 +1,10 @@
 //! Property tests of the reference solutions' own validation (the core's
 //! parsers have theirs in runtime/tests/parsers.rs). Unprivileged.
 
-use nslab_runtime::{Config, Namespace};
+use nslab_runtime::{Config, IdMap, Namespace};
 use proptest::prelude::*;
 use solution_01_uts::{MAX_NAME_LEN, UtsNamespace};
+use solution_05_user::{Ids, MAX_MAP_LINES, Writer, check_maps};
 
 proptest! {
     /// Any hostname and domain name of 1 to 64 bytes is taken, anything
@@ -25,5 +26,65 @@ proptest! {
                 prop_assert!(line.contains("--hostname") || line.contains("--domainname"), "{line}");
             }
         }
+    }
+}
+
+/// `count` lines that map one id each, none overlapping.
+fn separate_lines(count: usize) -> Vec<IdMap> {
+    (0..count as u32)
+        .map(|id| IdMap {
+            inside: id,
+            outside: 1000 + id,
+            count: 1,
+        })
+        .collect()
+}
+
+proptest! {
+    /// Maps are taken exactly when the kernel would take them: from a
+    /// privileged writer, lines that do not overlap on either side; from
+    /// any other, one line that maps its own id, once. A refusal is one
+    /// line that names the flag.
+    #[test]
+    fn maps_are_taken_exactly_when_the_kernel_would_take_them(
+        lines in proptest::collection::vec((0u32..60, 0u32..60, 1u32..20), 1..5),
+        own_id in 0u32..60,
+        may_map_any in any::<bool>(),
+        ids in prop_oneof![Just(Ids::User), Just(Ids::Group)],
+    ) {
+        let maps: Vec<IdMap> = lines
+            .iter()
+            .map(|&(inside, outside, count)| IdMap { inside, outside, count })
+            .collect();
+        let apart = |a: u32, b: u32, count_a: u32, count_b: u32| a + count_a <= b || b + count_b <= a;
+        let no_overlap = maps.iter().enumerate().all(|(at, first)| {
+            maps[at + 1..].iter().all(|second| {
+                apart(first.inside, second.inside, first.count, second.count)
+                    && apart(first.outside, second.outside, first.count, second.count)
+            })
+        });
+        let acceptable = if may_map_any {
+            no_overlap
+        } else {
+            matches!(maps.as_slice(), [only] if only.outside == own_id && only.count == 1)
+        };
+        match check_maps(ids, &maps, Writer { own_id, may_map_any }) {
+            Ok(()) => prop_assert!(acceptable, "{maps:?} was taken"),
+            Err(error) => {
+                prop_assert!(!acceptable, "{maps:?} was refused: {error}");
+                let line = error.to_string();
+                prop_assert!(!line.contains('\n'));
+                prop_assert!(line.contains(ids.flag()), "{line}");
+            }
+        }
+    }
+
+    /// A privileged writer may give as many lines as the kernel takes,
+    /// 340, and no more.
+    #[test]
+    fn a_map_has_at_most_340_lines(count in 330usize..350) {
+        let writer = Writer { own_id: 0, may_map_any: true };
+        let taken = check_maps(Ids::User, &separate_lines(count), writer).is_ok();
+        prop_assert_eq!(taken, count <= MAX_MAP_LINES);
     }
 }

@@ -4,22 +4,17 @@
 
 use std::path::Path;
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use nslab_runtime::config::DEFAULT_SUBNET;
 use nslab_runtime::{registry, state};
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::join::{Named, fresh_name, namespaces_of};
-use crate::support::run::trapping;
-use crate::support::target::{binary_names, binary_path};
-use crate::support::{Container, HostGuard, Outcome, TempDir};
-
-fn run_binary(name: &str, args: &[&str]) -> Outcome {
-    let output = assert_cmd::Command::new(binary_path(name))
-        .args(args)
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .expect("run the binary");
-    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
-}
+use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
+use crate::support::run::{run_binary, trapping};
+use crate::support::target::{Target, binary_names};
+use crate::support::{Container, HostGuard, Outcome};
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
 /// an exercise binary's help is its solution's.
@@ -104,22 +99,52 @@ fn quiet_silences_the_transcript() {
 #[file_parallel(host)]
 fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
     let _host = HostGuard::begin();
-    // `nobody` may not be able to reach target/, so run a copy.
-    let dir = TempDir::new();
-    let copy = dir.path.join("solution-01");
-    std::fs::copy(binary_path("solution-01"), &copy).expect("copy the binary");
-    let output = assert_cmd::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&copy)
-        .args(["--quiet", "--", "true"])
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .expect("run setpriv");
-    Outcome::from_output(
-        "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
-        &output,
-    )
-    .expect_one_error_line(125, &["clone", "EPERM", "root"]);
+    let solution_01 = Target {
+        flavour: "solution".into(),
+        level: 1,
+    };
+    Container::of(solution_01)
+        .by_nobody()
+        .run(&["true"])
+        .expect_one_error_line(125, &["clone", "EPERM", "root"]);
+}
+
+/// A failure after `clone` ends the run at once, with one line: the child,
+/// waiting for "go", sees its pipe closed and gives up. (It once held its
+/// own copy of the pipe's write end, and waited forever.) Here `nobody`'s
+/// state directory cannot be made: its `TMPDIR` is `/proc`.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn a_setup_failure_after_clone_ends_the_run_with_one_line() {
+    let _host = HostGuard::begin();
+    let solution_05 = Target {
+        flavour: "solution".into(),
+        level: 5,
+    };
+    let container = Container::of(solution_05).by_nobody();
+    let command = format!(
+        "exec env -u XDG_RUNTIME_DIR TMPDIR=/proc {}",
+        container.shell_command(&["true"])
+    );
+    Outcome::of_host_command("sh", &["-c", &command])
+        .expect_one_error_line(125, &["state directory", "/proc/nslab-65534"]);
+}
+
+/// Id maps that are not `IN:OUT:LEN`, or map no id at all, are refused by
+/// the parser, before any lesson code runs.
+#[test]
+fn malformed_id_maps_are_one_line_and_125() {
+    for (flag, map) in [
+        ("--uid-map", "0:1000"),
+        ("--gid-map", "a:1000:1"),
+        ("--uid-map", "0:1000:0"),
+        ("--gid-map", "0:4294967295:1"),
+    ] {
+        run_binary("solution-05", &[flag, map, "--", "true"])
+            .expect_one_error_line(125, &[flag, "--help"])
+            .expect_stdout("");
+    }
 }
 
 /// `kill <runtime>` reaches the command, as with `docker run`.
@@ -127,7 +152,6 @@ fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
 #[ignore = "needs root"]
 #[file_parallel(host)]
 fn signals_sent_to_the_runtime_reach_the_command() {
-    use nix::sys::signal::Signal;
     let _host = HostGuard::begin();
     for (signal, status) in [
         (Signal::SIGTERM, 42),
@@ -143,6 +167,91 @@ fn signals_sent_to_the_runtime_reach_the_command() {
             )
             .expect_status(status.into());
     }
+}
+
+/// `--subnet` must be an IPv4 network with its host bits zero, `--net`
+/// one of two words: the parser refuses anything else, before any lesson
+/// code runs.
+#[test]
+fn malformed_network_flags_are_one_line_and_125() {
+    for args in [
+        &["--subnet", "10.77.0.1/24"][..],
+        &["--subnet", "10.77.0.0/33"][..],
+        &["--subnet", "10.77.0/24"][..],
+        &["--net", "host"][..],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--", "true"]);
+        run_binary("solution-06", &args).expect_one_error_line(125, &[args[0], "--help"]);
+    }
+}
+
+/// The bridge serves one subnet at a time: while a container runs on
+/// the default one, another subnet is refused, naming the one in use.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_second_subnet_is_refused_while_the_bridge_serves_another() {
+    let _host = HostGuard::begin();
+    let bridged = || Container::for_lesson(6).flag("--net").flag("bridge");
+    let mut first = bridged().start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+    let other = format!("198.18.{}.0/24", random_octet());
+    let second = bridged()
+        .narrated()
+        .flag("--subnet")
+        .flag(&other)
+        .run(&["true"]);
+    first.signal_runtime(Signal::SIGTERM);
+    first.finish().expect_success();
+    second.expect_one_error_line(125, &[&other, &DEFAULT_SUBNET.to_string(), "serves"]);
+}
+
+/// A runtime killed by SIGKILL leaves its lease, the bridge and the NAT
+/// rule behind (its veth pair dies with the container's network
+/// namespace); `just clean` removes them and puts forwarding back. The
+/// check does `just clean`'s work for this one runtime only: the whole
+/// would also tidy what other checks' killed runtimes left, under the
+/// eyes of their host guards.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn just_clean_removes_what_a_killed_bridged_runtime_left() {
+    let _host = HostGuard::begin();
+    let forwarding_before = forwarding();
+    let mut running = Container::for_lesson(6)
+        .flag("--net")
+        .flag("bridge")
+        .flag("--nat")
+        .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+    let runtime = running.runtime_pid();
+    running.signal_runtime(Signal::SIGKILL);
+    let killed = running.finish();
+    if killed.signal != Some(Signal::SIGKILL as i32) {
+        killed.fail("should be killed by SIGKILL");
+    }
+    let left = [
+        bridge().is_some(),
+        nat_table().is_some(),
+        lease_file(runtime).exists(),
+    ];
+    assert_eq!(
+        left, [true; 3],
+        "a killed runtime should leave the bridge, the NAT table and its lease (to clean)"
+    );
+    let root = Path::new(state::ROOT_STATE_DIR);
+    let done = state::clean_up_after(root, Pid::from_raw(runtime)).expect("just clean");
+    let left = [
+        bridge().is_some(),
+        nat_table().is_some(),
+        lease_file(runtime).exists(),
+    ];
+    assert!(
+        left == [false; 3] && forwarding() == forwarding_before,
+        "`just clean` should remove the bridge, the NAT table and the lease, and put \
+         forwarding back to {forwarding_before}; it said {done:?}, and left {left:?} \
+         (bridge, NAT table, lease), forwarding {}",
+        forwarding()
+    );
 }
 
 /// Lesson 07's flags and tools are refused by name before it.

@@ -112,9 +112,9 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
     let all_passed = own_passed == own_total && earlier_passed == earlier_total;
     record(own_passed, all_passed)?;
     if all_passed {
-        let next = match course.lesson(number + 1) {
-            Ok(_) => format!("Next: `just lesson {}`.", number + 1),
-            Err(_) => "That was the last lesson: you have built a container runtime.".into(),
+        let next = match course.after(number) {
+            Some(next) => format!("Next: `just lesson {}`.", next.number),
+            None => "That was the last lesson: you have built a container runtime.".into(),
         };
         let run = if flavour == "solution" {
             "run-solution"

@@ -94,7 +94,8 @@ fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
 }
 
 /// `just clean`: remove what runtimes killed by SIGKILL left on the host,
-/// as `nslab_runtime::state` defines it (later lessons add to it there).
+/// as `nslab_runtime::state` defines it (later lessons add to it there:
+/// lesson 06 its veth pairs, bridge and NAT rule).
 fn clean() -> Result<bool, String> {
     let root = nslab_runtime::state::root();
     let done = nslab_runtime::state::clean(&root).map_err(|e| e.to_string())?;

@@ -9,16 +9,29 @@
 //! even across test processes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nslab_runtime::{netns, registry, state};
 
-/// The runtime's state directory when it runs as root.
-pub const STATE_DIR: &str = state::ROOT_STATE_DIR;
+use super::run::NOBODY;
+
+/// Where the runtime keeps its state when user `uid` runs it: for root
+/// `/run/nslab`; for anyone else as the checks run them (without
+/// `XDG_RUNTIME_DIR`, with `TMPDIR=/tmp`), `/tmp/nslab-UID`.
+pub fn state_root(uid: u32) -> PathBuf {
+    if uid == 0 {
+        PathBuf::from(state::ROOT_STATE_DIR)
+    } else {
+        PathBuf::from(format!("/tmp/nslab-{uid}"))
+    }
+}
 
 /// The guard's name for the runtime's state directory.
 const STATE_DIRECTORY: &str = "the runtime's state directory";
+/// The same for the runtime run by `nobody` (lesson 05's checks); its name
+/// starts with the other's, so that the same rule applies to it.
+const NOBODYS_STATE_DIRECTORY: &str = "the runtime's state directory for nobody";
 
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
@@ -115,11 +128,12 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ),
         (
             "named network namespaces (/run/netns)",
-            list_dir("/run/netns"),
+            list_dir(Path::new("/run/netns")),
         ),
         ("firewall rules", firewall()),
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
-        (STATE_DIRECTORY, state_dir()),
+        (STATE_DIRECTORY, state_dir(0)),
+        (NOBODYS_STATE_DIRECTORY, state_dir(NOBODY.uid)),
     ])
 }
 
@@ -212,14 +226,16 @@ fn firewall() -> String {
         .join("\n")
 }
 
-/// What is in the state directory, but for the directories and names
-/// (lesson 07) of runtimes still running (other checks' containers, which
-/// remove theirs when they end) and the empty `containers` directory the
-/// first run makes. What a runtime leaves behind when it ends shows.
-fn state_dir() -> String {
-    let containers = Path::new(STATE_DIR).join(state::CONTAINERS);
-    let names = Path::new(STATE_DIR).join(registry::NAMES);
-    list_dir(STATE_DIR)
+/// What is in the state directory of user `uid`'s runtimes, but for the
+/// directories and names (lesson 07) of runtimes still running (other
+/// checks' containers, which remove theirs when they end) and the empty
+/// `containers` directory the first run makes. What a runtime leaves
+/// behind when it ends shows.
+fn state_dir(uid: u32) -> String {
+    let root = state_root(uid);
+    let containers = root.join(state::CONTAINERS);
+    let names = root.join(registry::NAMES);
+    list_dir(&root)
         .lines()
         .filter(|entry| {
             if Path::new(entry) == names {
@@ -244,9 +260,9 @@ fn state_dir() -> String {
         .join("\n")
 }
 
-fn list_dir(path: &str) -> String {
+fn list_dir(path: &Path) -> String {
     let mut entries = Vec::new();
-    let mut pending = vec![std::path::PathBuf::from(path)];
+    let mut pending = vec![path.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(read) = std::fs::read_dir(&dir) else {
             continue;

@@ -2,21 +2,24 @@
 //! container and read what it printed ([`run`]), the guard that fails a
 //! check which changed the host ([`host`]), the host's view of processes
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
-//! root filesystems and mount tables of lesson 04 ([`mounts`]) and
-//! lesson 07's named containers ([`join`]).
+//! root filesystems and mount tables of lesson 04 ([`mounts`]), the
+//! host's side of lesson 06's network ([`net`]) and lesson 07's named
+//! containers ([`join`]).
 
 pub mod host;
 pub mod ipc;
 pub mod join;
 pub mod mounts;
+pub mod net;
 pub mod procs;
 pub mod run;
 pub mod target;
 
 pub use host::HostGuard;
-pub use run::{Container, Outcome};
+pub use run::{Container, NOBODY, Outcome, User};
 
 /// A directory under /tmp that is removed even if the check fails.
+#[derive(Debug)]
 pub struct TempDir {
     pub path: std::path::PathBuf,
 }

@@ -53,6 +53,11 @@ const FRESH: [&str; 5] = ["proc", "sysfs", "tmpfs", "devpts", "mqueue"];
 /// `/proc/self/mountinfo` as one line per mount: where, what and how. The
 /// kind of a bind mount (ext4, btrfs...) and its flags come from the
 /// host's mount, so a bind shows as `bind`, with only `ro` or `rw`.
+///
+/// `/sys` shows as `sysfs` with only `ro` or `rw`, and nothing below it:
+/// in lesson 05 it is the host's, bound read-only with the host's flags
+/// and the host's mounts below it (chapter 04, "What goes into the
+/// rootfs").
 pub fn mount_table(mountinfo: &str) -> String {
     mountinfo
         .lines()
@@ -62,13 +67,17 @@ pub fn mount_table(mountinfo: &str) -> String {
             let (root, point, options) = (fields.get(3)?, fields.get(4)?, fields.get(5)?);
             let kind = source.split_whitespace().next()?;
             let options: Vec<&str> = options.split(',').collect();
-            let fresh = *root == "/" && FRESH.contains(&kind);
+            if point.starts_with("/sys/") {
+                return None;
+            }
+            let is_sys = *point == "/sys";
+            let fresh = !is_sys && *root == "/" && FRESH.contains(&kind);
             let shown: Vec<&str> = options
                 .iter()
                 .copied()
                 .filter(|o| ["ro", "rw"].contains(o) || fresh && o.starts_with("no"))
                 .collect();
-            let kind = if fresh { kind } else { "bind" };
+            let kind = if fresh || is_sys { kind } else { "bind" };
             Some(format!("{point} {kind} {}", shown.join(",")))
         })
         .collect::<Vec<_>>()

@@ -7,10 +7,11 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -19,28 +20,90 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 use nslab_runtime::state;
 
+use super::TempDir;
+use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
 /// the check instead of hanging the whole run.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A container to run: a binary and its flags, before the `--`.
+/// A user of the host to run the runtime as, instead of the check's own
+/// (root): `setpriv --reuid=UID --regid=GID` and its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups; none is `--clear-groups`.
+    pub groups: &'static [u32],
+}
+
+/// `nobody`, the unprivileged user of Debian and Ubuntu, with no groups.
+pub const NOBODY: User = User {
+    uid: 65534,
+    gid: 65534,
+    groups: &[],
+};
+
+/// Running as another user: who, and the copy of the binary they run.
+#[derive(Debug, Clone)]
+struct RunAs {
+    user: User,
+    /// The checkout may be closed to others (under /root, 0700).
+    copy: Arc<TempDir>,
+}
+
+/// A container to run: a binary and its flags, before the `--`, and who
+/// runs it.
 #[derive(Debug, Clone)]
 pub struct Container {
     target: Target,
     flags: Vec<String>,
+    run_as: Option<RunAs>,
 }
 
 impl Container {
     /// The binary for the checks of `lesson`, with `--quiet`, so stdout and
     /// stderr hold only what the command printed.
     pub fn for_lesson(lesson: u8) -> Container {
+        Container::of(Target::for_check(lesson))
+    }
+
+    /// A given binary, with `--quiet`.
+    pub fn of(target: Target) -> Container {
         Container {
-            target: Target::for_check(lesson),
+            target,
             flags: vec!["--quiet".into()],
+            run_as: None,
         }
+    }
+
+    /// Run as `nobody`, without a single capability, as a normal user
+    /// would (lesson 05).
+    pub fn by_nobody(self) -> Container {
+        self.by_user(NOBODY)
+    }
+
+    /// Run as `user`, through `setpriv`, on a copy of the binary in a
+    /// directory anyone may read. Its state directory is then
+    /// `/tmp/nslab-UID` (see `host::state_root`).
+    pub fn by_user(mut self, user: User) -> Container {
+        self.run_as = Some(RunAs {
+            user,
+            copy: Arc::new(readable_copy(&self.target.name())),
+        });
+        self
+    }
+
+    /// The reference binary `solution-NN`, whatever the checker asks for:
+    /// for checks of the runtime as a whole (the reliability suite), which
+    /// no lesson grades.
+    pub fn solution(level: u8) -> Container {
+        Container::of(Target {
+            flavour: "solution".into(),
+            level,
+        })
     }
 
     /// Keep the parent/container transcript on stderr.
@@ -60,8 +123,7 @@ impl Container {
 
     /// Run `command` in the container to the end.
     pub fn run(&self, command: &[&str]) -> Outcome {
-        let output = assert_cmd::Command::new(self.target.path())
-            .args(self.arguments(command))
+        let output = assert_cmd::Command::from_std(self.command(command))
             .timeout(TIMEOUT)
             .output()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
@@ -91,8 +153,8 @@ impl Container {
 
     /// Start `command` in the container and return while it runs.
     pub fn start(&self, command: &[&str]) -> Running {
-        let mut child = Command::new(self.target.path())
-            .args(self.arguments(command))
+        let mut child = self
+            .command(command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,6 +169,8 @@ impl Container {
         });
         Running {
             invocation: self.invocation(command),
+            state_root: self.state_root(),
+            _copy: self.run_as.as_ref().map(|run_as| Arc::clone(&run_as.copy)),
             child,
             lines,
             stdout_so_far: String::new(),
@@ -114,32 +178,73 @@ impl Container {
         }
     }
 
-    /// Run one of the binary's tools (lesson 07: `ps`, `ns NAME`,
-    /// `exec NAME -- CMD`) to the end, as this container's user.
-    pub fn tool(&self, args: &[&str]) -> Outcome {
-        let output = assert_cmd::Command::new(self.target.path())
-            .args(args)
-            .timeout(TIMEOUT)
-            .output()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
-        let invocation = std::iter::once(self.target.name())
-            .chain(args.iter().map(|arg| shell_quote(arg.to_string())))
-            .collect::<Vec<_>>()
-            .join(" ");
-        Outcome::from_output(invocation, &output)
-    }
-
     /// The command line that runs `command` in this container, with the
     /// binary's full path, quoted for `sh -c`.
     pub fn shell_command(&self, command: &[&str]) -> String {
-        std::iter::once(self.target.path().to_string())
-            .chain(self.arguments(command))
+        let (program, arguments) = self.program_and_arguments(command);
+        std::iter::once(program)
+            .chain(arguments)
             .map(shell_quote)
             .collect::<Vec<_>>()
             .join(" ")
     }
 
-    fn arguments(&self, command: &[&str]) -> Vec<String> {
+    /// The runtime's state directory on the host, for its user.
+    pub fn state_root(&self) -> PathBuf {
+        state_root(self.run_as.as_ref().map_or(0, |run_as| run_as.user.uid))
+    }
+
+    /// The runtime's command line that runs `command`, to start as the
+    /// caller sees fit (with an environment of its own, say).
+    pub fn command(&self, command: &[&str]) -> Command {
+        self.process(self.runtime_arguments(command))
+    }
+
+    /// Run one of the binary's tools (lesson 07: `ps`, `ns NAME`,
+    /// `exec NAME -- CMD`) to the end, as this container's user.
+    pub fn tool(&self, args: &[&str]) -> Outcome {
+        let arguments: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let output = assert_cmd::Command::from_std(self.process(arguments.clone()))
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+        Outcome::from_output(self.invocation_of(arguments), &output)
+    }
+
+    /// The binary, as this container's user, with `arguments`.
+    fn process(&self, arguments: Vec<String>) -> Command {
+        let (program, arguments) = self.program_with(arguments);
+        let mut process = Command::new(program);
+        process.args(arguments);
+        if self.run_as.is_some() {
+            // So that the runtime's state directory is `state_root`'s.
+            process.env_remove("XDG_RUNTIME_DIR").env("TMPDIR", "/tmp");
+        }
+        process
+    }
+
+    /// The program to start, and its arguments.
+    fn program_and_arguments(&self, command: &[&str]) -> (String, Vec<String>) {
+        self.program_with(self.runtime_arguments(command))
+    }
+
+    /// The program that runs the binary with `runtime_arguments`, as this
+    /// container's user, and its arguments.
+    fn program_with(&self, runtime_arguments: Vec<String>) -> (String, Vec<String>) {
+        match &self.run_as {
+            None => (self.target.path().to_string(), runtime_arguments),
+            Some(run_as) => {
+                let copy = run_as.copy.path.join(self.target.name());
+                let mut arguments = run_as.user.setpriv_arguments();
+                arguments.push(copy.display().to_string());
+                arguments.extend(runtime_arguments);
+                ("setpriv".to_string(), arguments)
+            }
+        }
+    }
+
+    /// The runtime's flags, `--` and the command.
+    fn runtime_arguments(&self, command: &[&str]) -> Vec<String> {
         let mut arguments = self.flags.clone();
         arguments.push("--".into());
         arguments.extend(command.iter().map(|s| s.to_string()));
@@ -147,12 +252,83 @@ impl Container {
     }
 
     /// The command line as a learner would type it.
-    fn invocation(&self, command: &[&str]) -> String {
-        std::iter::once(self.target.name())
-            .chain(self.arguments(command).into_iter().map(shell_quote))
+    pub fn invocation(&self, command: &[&str]) -> String {
+        self.invocation_of(self.runtime_arguments(command))
+    }
+
+    /// The same, for the binary with `runtime_arguments`.
+    fn invocation_of(&self, runtime_arguments: Vec<String>) -> String {
+        let mut words = match &self.run_as {
+            None => Vec::new(),
+            Some(run_as) => {
+                let mut setpriv = vec!["setpriv".to_string()];
+                setpriv.extend(run_as.user.setpriv_arguments());
+                setpriv
+            }
+        };
+        words.push(self.target.name());
+        words.extend(abbreviated(runtime_arguments));
+        words
+            .into_iter()
+            .map(shell_quote)
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+impl User {
+    /// `setpriv`'s options that make a process this user.
+    fn setpriv_arguments(&self) -> Vec<String> {
+        let groups = if self.groups.is_empty() {
+            "--clear-groups".to_string()
+        } else {
+            let list: Vec<String> = self.groups.iter().map(u32::to_string).collect();
+            format!("--groups={}", list.join(","))
+        };
+        vec![
+            format!("--reuid={}", self.uid),
+            format!("--regid={}", self.gid),
+            groups,
+        ]
+    }
+}
+
+/// A copy of the binary `name` in a directory anyone may read: the
+/// checkout may be closed to others (under /root, 0700).
+fn readable_copy(name: &str) -> TempDir {
+    let dir = TempDir::new();
+    std::fs::copy(super::target::binary_path(name), dir.path.join(name))
+        .expect("copy the binary for another user");
+    std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
+        .expect("let others read the copy");
+    dir
+}
+
+/// Run the binary `name` (e.g. `solution-01`) with exactly `args`, no
+/// `--quiet` and no `--` added, to the end.
+pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
+    let output = assert_cmd::Command::new(super::target::binary_path(name))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run the binary");
+    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
+}
+
+/// The same as `nobody` (uid and gid 65534, no groups).
+pub fn run_binary_as_nobody(name: &str, args: &[&str]) -> Outcome {
+    let copy = readable_copy(name);
+    let output = assert_cmd::Command::new("setpriv")
+        .args(NOBODY.setpriv_arguments())
+        .arg(copy.path.join(name))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run setpriv");
+    Outcome::from_output(
+        format!("setpriv --reuid=65534 {name} {}", args.join(" ")),
+        &output,
+    )
 }
 
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
@@ -161,7 +337,34 @@ pub fn trapping(signal: &str, status: u8) -> String {
     format!("trap 'exit {status}' {signal}; echo ready; while :; do sleep 0.05; done")
 }
 
-fn shell_quote(word: String) -> String {
+/// `arguments`, with a long run of the same `--flag=...` (lesson 05's
+/// 341 `--uid-map`s) shortened to its first and last, so that a failure
+/// message stays readable.
+fn abbreviated(arguments: Vec<String>) -> Vec<String> {
+    let flag = |word: &String| word.split_once('=').map(|(flag, _)| flag.to_string());
+    let mut shown = Vec::new();
+    let mut words = arguments.into_iter().peekable();
+    while let Some(first) = words.next() {
+        let mut run = vec![first];
+        while let Some(next) =
+            words.next_if(|next| flag(next).is_some() && flag(next) == flag(&run[0]))
+        {
+            run.push(next);
+        }
+        if run.len() > 4 {
+            let hidden = run.len() - 2;
+            let last = run.pop();
+            shown.push(run.swap_remove(0));
+            shown.push(format!("...and-{hidden}-more..."));
+            shown.extend(last);
+        } else {
+            shown.extend(run);
+        }
+    }
+    shown
+}
+
+pub fn shell_quote(word: String) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word
@@ -249,6 +452,15 @@ impl Outcome {
         self
     }
 
+    /// A command that failed, saying `error` on stderr (e.g. "Permission
+    /// denied"); `expectation` says why it should.
+    pub fn expect_failure_saying(&self, error: &str, expectation: &str) -> &Outcome {
+        if self.status == Some(0) || !self.stderr.contains(error) {
+            self.fail(expectation);
+        }
+        self
+    }
+
     /// The runtime's refusal: exactly one line on stderr that mentions
     /// every word in `words`, and exit status `status`.
     pub fn expect_one_error_line(&self, status: i32, words: &[&str]) -> &Outcome {
@@ -291,6 +503,10 @@ impl Outcome {
 /// A container that is still running.
 pub struct Running {
     invocation: String,
+    /// Where the runtime keeps its state, to clean up if it is killed.
+    state_root: PathBuf,
+    /// The copy of the binary another user runs, kept while it runs.
+    _copy: Option<Arc<TempDir>>,
     child: Child,
     lines: mpsc::Receiver<String>,
     stdout_so_far: String,
@@ -405,11 +621,13 @@ impl Running {
     /// finished may have neither, and a process left behind would keep the
     /// container's stdout open.
     ///
-    /// A runtime killed like this cannot remove its state directory (nor,
-    /// from lesson 07, its name and its kept network namespace), so we
-    /// do, as `just clean` would: after it has died, but before it is
-    /// reaped, so that no host guard ever sees a dead runtime's directory
-    /// that is not a real leak (see `host::state_dir`).
+    /// A runtime killed like this cannot clean up after itself, so we do
+    /// what `just clean` would (its state directory; from lesson 06 its
+    /// veth pair, and the bridge and NAT rule if it was the last to use
+    /// them; from lesson 07 its name and its kept network namespace):
+    /// after it has died, but before it is reaped, so that no host
+    /// guard ever sees a dead runtime's directory that is not a real leak
+    /// (see `host::state_dir`).
     fn kill_all(&mut self) {
         let _below = KillOnDrop(descendants_of(self.runtime_pid()));
         let _ = self.child.kill();
@@ -418,7 +636,7 @@ impl Running {
             Id::Pid(runtime),
             WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
         );
-        let _ = state::clean_up_after(Path::new(state::ROOT_STATE_DIR), runtime);
+        let _ = state::clean_up_after(&self.state_root, runtime);
     }
 
     fn collect(&mut self) -> Outcome {

@@ -15,12 +15,16 @@ const BINARIES: &[(&str, &str)] = &[
     ("lesson-02", env!("CARGO_BIN_EXE_lesson-02")),
     ("lesson-03", env!("CARGO_BIN_EXE_lesson-03")),
     ("lesson-04", env!("CARGO_BIN_EXE_lesson-04")),
+    ("lesson-05", env!("CARGO_BIN_EXE_lesson-05")),
+    ("lesson-06", env!("CARGO_BIN_EXE_lesson-06")),
     ("lesson-07", env!("CARGO_BIN_EXE_lesson-07")),
     ("solution-00", env!("CARGO_BIN_EXE_solution-00")),
     ("solution-01", env!("CARGO_BIN_EXE_solution-01")),
     ("solution-02", env!("CARGO_BIN_EXE_solution-02")),
     ("solution-03", env!("CARGO_BIN_EXE_solution-03")),
     ("solution-04", env!("CARGO_BIN_EXE_solution-04")),
+    ("solution-05", env!("CARGO_BIN_EXE_solution-05")),
+    ("solution-06", env!("CARGO_BIN_EXE_solution-06")),
     ("solution-07", env!("CARGO_BIN_EXE_solution-07")),
 ];
 

@@ -1,0 +1,304 @@
+//! Lesson 05: user.
+//!
+//! A user namespace has user and group ids of its own, and capabilities of
+//! its own. Its ids are a window onto the host's: two maps, `uid_map` and
+//! `gid_map`, written once by the parent, say which host id each id
+//! inside is. A normal user may create one, map their own id to 0 in it,
+//! and be root there, with every capability, over what the namespace owns:
+//! the container's hostname, mounts and processes, created together with
+//! it. Over everything of the host's, they are still themselves.
+
+use std::fs;
+
+use nix::unistd::{Gid, Pid, Uid, chown, getegid, geteuid, getgid, getuid};
+use nix::unistd::{setgroups, setresgid, setresuid};
+use nslab_runtime::{CloneFlags, Config, Context, Error, IdMap, Namespace, Result};
+use nslab_runtime::{state, transcript};
+
+/// The most lines a map may have: 340 since Linux 4.15, 5 before.
+pub const MAX_MAP_LINES: usize = 340;
+
+pub struct UserNamespace;
+
+impl Namespace for UserNamespace {
+    // ANCHOR: validate
+    /// Refuse maps the kernel would refuse, before anything exists. The
+    /// default maps (your own ids, as 0 inside) are always allowed.
+    fn validate(&self, config: &Config) -> Result<()> {
+        for ids in Ids::BOTH {
+            let given = ids.given(config);
+            if !given.is_empty() {
+                check_maps(ids, given, Writer::this_process(ids))?;
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: validate
+
+    // ANCHOR: clone_flags
+    /// Given, so that even the untouched exercise runs the articles' first
+    /// experiment: a user namespace that nobody has written maps for.
+    fn clone_flags(&self) -> CloneFlags {
+        CloneFlags::CLONE_NEWUSER
+    }
+    // ANCHOR_END: clone_flags
+
+    // ANCHOR: in_parent
+    /// On the host, while the child waits for "go": its maps, then its
+    /// state directory for its root.
+    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
+        write_maps(config, child)?;
+        transcript::parent(format_args!(
+            "wrote uid_map {} and gid_map {}",
+            describe(&maps(Ids::User, config)),
+            describe(&maps(Ids::Group, config))
+        ));
+        hand_over_the_state_directory(config)
+    }
+    // ANCHOR_END: in_parent
+
+    // ANCHOR: first_in_child
+    /// In the child, before every other lesson's `in_child`: become the
+    /// namespace's root, if the maps gave it one.
+    fn first_in_child(&self, _config: &Config) -> Result<()> {
+        if maps_a_root()? {
+            become_root()?;
+            transcript::container(format_args!("root of the user namespace"));
+        } else {
+            transcript::container(format_args!(
+                "no root in the user namespace: uid {}, gid {} (65534 is the overflow id)",
+                getuid(),
+                getgid()
+            ));
+        }
+        Ok(())
+    }
+    // ANCHOR_END: first_in_child
+}
+
+// ANCHOR: ids
+/// User ids or group ids: the two maps follow the same rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ids {
+    User,
+    Group,
+}
+
+impl Ids {
+    pub const BOTH: [Ids; 2] = [Ids::User, Ids::Group];
+
+    /// The flag that gives these maps, for messages.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Ids::User => "--uid-map",
+            Ids::Group => "--gid-map",
+        }
+    }
+
+    /// "uid" or "gid", for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ids::User => "uid",
+            Ids::Group => "gid",
+        }
+    }
+
+    /// The map's file in `/proc/PID/`.
+    pub fn map_file(self) -> &'static str {
+        match self {
+            Ids::User => "uid_map",
+            Ids::Group => "gid_map",
+        }
+    }
+
+    /// The maps given on the command line (none: the default).
+    pub fn given(self, config: &Config) -> &[IdMap] {
+        match self {
+            Ids::User => &config.uid_maps,
+            Ids::Group => &config.gid_maps,
+        }
+    }
+
+    /// Our own effective id of this kind, in our user namespace: the one
+    /// that will be the new namespace's parent.
+    pub fn own(self) -> u32 {
+        match self {
+            Ids::User => geteuid().as_raw(),
+            Ids::Group => getegid().as_raw(),
+        }
+    }
+
+    /// The capability that lets a process map any ids of this kind.
+    fn capability(self) -> Capability {
+        match self {
+            Ids::User => Capability::SETUID,
+            Ids::Group => Capability::SETGID,
+        }
+    }
+}
+
+/// What the kernel looks at when a process writes a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writer {
+    /// The writer's own effective uid (or gid).
+    pub own_id: u32,
+    /// Whether it has `CAP_SETUID` (`CAP_SETGID`) in its user namespace,
+    /// the new namespace's parent: then it may map any ids.
+    pub may_map_any: bool,
+}
+
+impl Writer {
+    /// This process, the runtime, which writes the maps.
+    pub fn this_process(ids: Ids) -> Writer {
+        Writer {
+            own_id: ids.own(),
+            may_map_any: ids.capability().is_effective(),
+        }
+    }
+}
+// ANCHOR_END: ids
+
+// ANCHOR: check_maps
+/// Refuse `maps` if the kernel would refuse them from `writer`: more
+/// lines than it takes, two lines that overlap inside or outside, or,
+/// unless the writer may map any ids, anything but its own id, once.
+pub fn check_maps(ids: Ids, maps: &[IdMap], writer: Writer) -> Result<()> {
+    // Book: chapter 05, "Exercise: check_maps". Refuse, each with an
+    // Error that names `ids.flag()` and a .fix(...): more than
+    // MAX_MAP_LINES lines; two lines whose inside ranges, or outside
+    // ranges, overlap (`overlap` is given); and, when the writer may not
+    // map any id, anything but one line that maps its own id, count 1.
+    todo!("refuse maps the kernel would refuse")
+}
+// ANCHOR_END: check_maps
+
+// ANCHOR: maps
+/// The maps for `ids`: those given on the command line, or by default one
+/// line that makes our own id 0 inside.
+pub fn maps(ids: Ids, config: &Config) -> Vec<IdMap> {
+    // Book: chapter 05, "Exercise: maps". The given ones if there are
+    // any; else one line: 0 inside, our own id (`ids.own()`) outside, 1 id.
+    todo!("the maps to write, or the default one")
+}
+// ANCHOR_END: maps
+
+// ANCHOR: write_maps
+/// Write the child's two maps. A writer that may not map any group must
+/// first deny `setgroups` in the namespace, or the kernel refuses its
+/// `gid_map` (since Linux 3.19).
+fn write_maps(config: &Config, child: Pid) -> Result<()> {
+    // Book: chapter 05, "Exercise: write_maps". Unless we may map any
+    // group (`Writer::this_process(Ids::Group).may_map_any`), write
+    // "deny" to /proc/<child>/setgroups first; then `write_map` for each
+    // of `Ids::BOTH`, with `maps(ids, config)`.
+    todo!("deny setgroups if we must, then write both maps")
+}
+// ANCHOR_END: write_maps
+
+// ANCHOR: write_map
+/// Write `maps` into the child's map file for `ids`, one
+/// `inside outside count` line each, all in a single `write`: the kernel
+/// takes one write per map file, ever.
+fn write_map(child: Pid, ids: Ids, maps: &[IdMap]) -> Result<()> {
+    // Book: chapter 05, "Exercise: write_map". One line per map (its
+    // Display is `inside outside count`), each ending in a newline, all
+    // in one fs::write to /proc/<child>/<ids.map_file()>.
+    todo!("write the map file in one go")
+}
+// ANCHOR_END: write_map
+
+// ANCHOR: become_root
+/// Become uid 0 and gid 0 of the user namespace, with no supplementary
+/// groups of the host's where the kernel lets us drop them. Groups first:
+/// a process that has given up uid 0 may no longer change them.
+fn become_root() -> Result<()> {
+    // Book: chapter 05, "Exercise: become_root". setresgid to 0, 0, 0;
+    // then, if /proc/self/setgroups says "allow", setgroups(&[]); then
+    // setresuid to 0, 0, 0. Each with .context(...)?.
+    todo!("become uid 0 and gid 0 of the user namespace")
+}
+// ANCHOR_END: become_root
+
+// ANCHOR: helpers
+/// Whether the maps give this namespace a root, uid 0 and gid 0. Without
+/// maps (the untouched exercise) every id here is the overflow id, 65534,
+/// and there is no root to become.
+fn maps_a_root() -> Result<bool> {
+    let maps_zero = |file: &str| -> Result<bool> {
+        let map = fs::read_to_string(format!("/proc/self/{file}"))
+            .with_context(|| format!("read /proc/self/{file}"))?;
+        Ok(map
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some("0")))
+    };
+    Ok(maps_zero("uid_map")? && maps_zero("gid_map")?)
+}
+
+/// Lesson 04's `/etc` files are in the container's state directory, which
+/// belongs to us. If the container's root is someone else on the host
+/// (root with `--uid-map 0:100000:65536`), it could not reach them once it
+/// has become that root: the directory becomes its.
+fn hand_over_the_state_directory(config: &Config) -> Result<()> {
+    let root_outside = |ids: Ids| {
+        maps(ids, config)
+            .iter()
+            .find(|map| map.inside == 0)
+            .map(|map| map.outside)
+    };
+    let (Some(uid), Some(gid)) = (root_outside(Ids::User), root_outside(Ids::Group)) else {
+        return Ok(());
+    };
+    if (uid, gid) == (Ids::User.own(), Ids::Group.own()) {
+        return Ok(());
+    }
+    let dir = state::container_dir();
+    chown(dir, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
+        .with_context(|| format!("give {} to the container's root", dir.display()))
+}
+
+/// Whether two ranges of ids, each `(start, count)`, have an id in common.
+fn overlap(first: (u32, u32), second: (u32, u32)) -> bool {
+    let end = |(start, count): (u32, u32)| u64::from(start) + u64::from(count);
+    u64::from(first.0) < end(second) && u64::from(second.0) < end(first)
+}
+
+/// A map as it is written on the command line, `IN:OUT:LEN`.
+fn as_flag(map: &IdMap) -> String {
+    format!("{}:{}:{}", map.inside, map.outside, map.count)
+}
+
+/// A map for the transcript: its lines, or how many there are.
+fn describe(maps: &[IdMap]) -> String {
+    match maps {
+        [_, _, _, _, ..] => format!("({} lines)", maps.len()),
+        _ => maps
+            .iter()
+            .map(IdMap::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// A capability, by its number in `<linux/capability.h>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Capability(u32);
+
+impl Capability {
+    const SETGID: Capability = Capability(6);
+    const SETUID: Capability = Capability(7);
+
+    /// Whether this process has it in its effective set, in its own user
+    /// namespace (`CapEff` in `/proc/self/status`).
+    fn is_effective(self) -> bool {
+        fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                let hex = status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("CapEff:"))?;
+                u64::from_str_radix(hex.trim(), 16).ok()
+            })
+            .is_some_and(|effective| effective & (1 << self.0) != 0)
+    }
+}
+// ANCHOR_END: helpers
