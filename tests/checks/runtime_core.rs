@@ -4,18 +4,9 @@
 
 use serial_test::file_parallel;
 
-use crate::support::run::trapping;
-use crate::support::target::{binary_names, binary_path};
-use crate::support::{Container, HostGuard, Outcome, TempDir};
-
-fn run_binary(name: &str, args: &[&str]) -> Outcome {
-    let output = assert_cmd::Command::new(binary_path(name))
-        .args(args)
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .expect("run the binary");
-    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
-}
+use crate::support::run::{run_binary, run_binary_as_nobody, trapping};
+use crate::support::target::binary_names;
+use crate::support::{Container, HostGuard};
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
 /// an exercise binary's help is its solution's.
@@ -100,22 +91,8 @@ fn quiet_silences_the_transcript() {
 #[file_parallel(host)]
 fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
     let _host = HostGuard::begin();
-    // `nobody` may not be able to reach target/, so run a copy.
-    let dir = TempDir::new();
-    let copy = dir.path.join("solution-01");
-    std::fs::copy(binary_path("solution-01"), &copy).expect("copy the binary");
-    let output = assert_cmd::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&copy)
-        .args(["--quiet", "--", "true"])
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .expect("run setpriv");
-    Outcome::from_output(
-        "setpriv --reuid=65534 solution-01 --quiet -- true".into(),
-        &output,
-    )
-    .expect_one_error_line(125, &["clone", "EPERM", "root"]);
+    run_binary_as_nobody("solution-01", &["--quiet", "--", "true"])
+        .expect_one_error_line(125, &["clone", "EPERM", "root"]);
 }
 
 /// `kill <runtime>` reaches the command, as with `docker run`.

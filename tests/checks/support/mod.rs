@@ -1,9 +1,11 @@
 //! What every check uses: which binary to run ([`target`]), how to run a
 //! container and read what it printed ([`run`]), the guard that fails a
 //! check which changed the host ([`host`]), the host's view of processes
-//! ([`procs`]), System V IPC objects made on the host ([`ipc`]) and the
-//! root filesystems and mount tables of lesson 04 ([`mounts`]).
+//! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
+//! root filesystems and mount tables of lesson 04 ([`mounts`]) and
+//! killing the runtime on purpose ([`faults`]).
 
+pub mod faults;
 pub mod host;
 pub mod ipc;
 pub mod mounts;

@@ -24,7 +24,7 @@ use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
 /// the check instead of hanging the whole run.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A container to run: a binary and its flags, before the `--`.
 #[derive(Debug, Clone)]
@@ -39,6 +39,19 @@ impl Container {
     pub fn for_lesson(lesson: u8) -> Container {
         Container {
             target: Target::for_check(lesson),
+            flags: vec!["--quiet".into()],
+        }
+    }
+
+    /// The reference binary `solution-NN`, whatever the checker asks for:
+    /// for checks of the runtime as a whole (the reliability suite), which
+    /// no lesson grades.
+    pub fn solution(level: u8) -> Container {
+        Container {
+            target: Target {
+                flavour: "solution".into(),
+                level,
+            },
             flags: vec!["--quiet".into()],
         }
     }
@@ -89,10 +102,18 @@ impl Container {
         running
     }
 
+    /// The runtime's command line that runs `command`, to start as the
+    /// caller sees fit (with an environment of its own, say).
+    pub fn command(&self, command: &[&str]) -> Command {
+        let mut runtime = Command::new(self.target.path());
+        runtime.args(self.arguments(command));
+        runtime
+    }
+
     /// Start `command` in the container and return while it runs.
     pub fn start(&self, command: &[&str]) -> Running {
-        let mut child = Command::new(self.target.path())
-            .args(self.arguments(command))
+        let mut child = self
+            .command(command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -132,12 +153,42 @@ impl Container {
     }
 
     /// The command line as a learner would type it.
-    fn invocation(&self, command: &[&str]) -> String {
+    pub fn invocation(&self, command: &[&str]) -> String {
         std::iter::once(self.target.name())
             .chain(self.arguments(command).into_iter().map(shell_quote))
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Run the binary `name` (e.g. `solution-01`) with exactly `args`, no
+/// `--quiet` and no `--` added, to the end.
+pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
+    let output = assert_cmd::Command::new(super::target::binary_path(name))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run the binary");
+    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
+}
+
+/// The same as `nobody` (uid and gid 65534, no groups), from a copy of the
+/// binary: `nobody` may not be able to reach `target/`.
+pub fn run_binary_as_nobody(name: &str, args: &[&str]) -> Outcome {
+    let dir = super::TempDir::new();
+    let copy = dir.path.join(name);
+    std::fs::copy(super::target::binary_path(name), &copy).expect("copy the binary");
+    let output = assert_cmd::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run setpriv");
+    Outcome::from_output(
+        format!("setpriv --reuid=65534 {name} {}", args.join(" ")),
+        &output,
+    )
 }
 
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
@@ -146,7 +197,7 @@ pub fn trapping(signal: &str, status: u8) -> String {
     format!("trap 'exit {status}' {signal}; echo ready; while :; do sleep 0.05; done")
 }
 
-fn shell_quote(word: String) -> String {
+pub fn shell_quote(word: String) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word
