@@ -11,18 +11,9 @@ use nslab_runtime::state;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
-use crate::support::run::trapping;
-use crate::support::target::{Target, binary_names, binary_path};
+use crate::support::run::{run_binary, trapping};
+use crate::support::target::{Target, binary_names};
 use crate::support::{Container, HostGuard, Outcome};
-
-fn run_binary(name: &str, args: &[&str]) -> Outcome {
-    let output = assert_cmd::Command::new(binary_path(name))
-        .args(args)
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .expect("run the binary");
-    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
-}
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
 /// an exercise binary's help is its solution's.

@@ -2,9 +2,11 @@
 //! container and read what it printed ([`run`]), the guard that fails a
 //! check which changed the host ([`host`]), the host's view of processes
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
-//! root filesystems and mount tables of lesson 04 ([`mounts`]) and the
-//! host's side of lesson 06's network ([`net`]).
+//! root filesystems and mount tables of lesson 04 ([`mounts`]), the
+//! host's side of lesson 06's network ([`net`]) and killing the runtime
+//! on purpose ([`faults`]).
 
+pub mod faults;
 pub mod host;
 pub mod ipc;
 pub mod mounts;

@@ -27,7 +27,7 @@ use super::target::Target;
 
 /// Long enough for any check; short enough that a hung container fails
 /// the check instead of hanging the whole run.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A user of the host to run the runtime as, instead of the check's own
 /// (root): `setpriv --reuid=UID --regid=GID` and its groups.
@@ -89,16 +89,21 @@ impl Container {
     /// directory anyone may read. Its state directory is then
     /// `/tmp/nslab-UID` (see `host::state_root`).
     pub fn by_user(mut self, user: User) -> Container {
-        let dir = TempDir::new();
-        let copy = dir.path.join(self.target.name());
-        std::fs::copy(self.target.path(), &copy).expect("copy the binary for another user");
-        std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
-            .expect("let others read the copy");
         self.run_as = Some(RunAs {
             user,
-            copy: Arc::new(dir),
+            copy: Arc::new(readable_copy(&self.target.name())),
         });
         self
+    }
+
+    /// The reference binary `solution-NN`, whatever the checker asks for:
+    /// for checks of the runtime as a whole (the reliability suite), which
+    /// no lesson grades.
+    pub fn solution(level: u8) -> Container {
+        Container::of(Target {
+            flavour: "solution".into(),
+            level,
+        })
     }
 
     /// Keep the parent/container transcript on stderr.
@@ -189,7 +194,9 @@ impl Container {
         state_root(self.run_as.as_ref().map_or(0, |run_as| run_as.user.uid))
     }
 
-    fn command(&self, command: &[&str]) -> Command {
+    /// The runtime's command line that runs `command`, to start as the
+    /// caller sees fit (with an environment of its own, say).
+    pub fn command(&self, command: &[&str]) -> Command {
         let (program, arguments) = self.program_and_arguments(command);
         let mut process = Command::new(program);
         process.args(arguments);
@@ -226,7 +233,7 @@ impl Container {
     }
 
     /// The command line as a learner would type it.
-    fn invocation(&self, command: &[&str]) -> String {
+    pub fn invocation(&self, command: &[&str]) -> String {
         let mut words = match &self.run_as {
             None => Vec::new(),
             Some(run_as) => {
@@ -262,6 +269,44 @@ impl User {
     }
 }
 
+/// A copy of the binary `name` in a directory anyone may read: the
+/// checkout may be closed to others (under /root, 0700).
+fn readable_copy(name: &str) -> TempDir {
+    let dir = TempDir::new();
+    std::fs::copy(super::target::binary_path(name), dir.path.join(name))
+        .expect("copy the binary for another user");
+    std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
+        .expect("let others read the copy");
+    dir
+}
+
+/// Run the binary `name` (e.g. `solution-01`) with exactly `args`, no
+/// `--quiet` and no `--` added, to the end.
+pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
+    let output = assert_cmd::Command::new(super::target::binary_path(name))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run the binary");
+    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
+}
+
+/// The same as `nobody` (uid and gid 65534, no groups).
+pub fn run_binary_as_nobody(name: &str, args: &[&str]) -> Outcome {
+    let copy = readable_copy(name);
+    let output = assert_cmd::Command::new("setpriv")
+        .args(NOBODY.setpriv_arguments())
+        .arg(copy.path.join(name))
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run setpriv");
+    Outcome::from_output(
+        format!("setpriv --reuid=65534 {name} {}", args.join(" ")),
+        &output,
+    )
+}
+
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
 /// `TERM`) comes and exits with `status`: it has a handler for the signal.
 pub fn trapping(signal: &str, status: u8) -> String {
@@ -295,7 +340,7 @@ fn abbreviated(arguments: Vec<String>) -> Vec<String> {
     shown
 }
 
-fn shell_quote(word: String) -> String {
+pub fn shell_quote(word: String) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word
