@@ -62,6 +62,11 @@ rootfs *FROM_HOST:
 clean:
     @cargo run --quiet -p nslab-checker -- clean
 
+# Time the reference runtime beside unshare, bwrap, crun and runc (as root);
+# hyperfine's exports and the table go to target/bench/.
+bench:
+    @cargo run --quiet -p nslab-checker -- bench
+
 # The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
 test:
     cargo fmt --all --check

@@ -28,6 +28,10 @@ PACKAGES=(
     nftables       # nft: NAT rules and the host guard (lesson 06)
     strace         # the book's experiments watch system calls
     busybox-static # the container's root filesystem (lesson 04)
+    # `just bench` (issue 9): the timer, peak memory, and the peers it
+    # measures the runtime against (unshare is in util-linux).
+    hyperfine time
+    bubblewrap crun runc
 )
 
 say() { printf 'setup: %s\n' "$*"; }

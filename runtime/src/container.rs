@@ -239,6 +239,7 @@ pub fn become_the_command(process: &dyn Process, config: &Config) -> Error {
     // SAFETY: the child is single-threaded, so nothing can read the
     // environment while it changes.
     unsafe { std::env::set_var("PATH", CONTAINER_PATH) };
+    close_inherited_descriptors();
     fault::step("child-exec");
     let (argv, env) = (config.argv(), config.environment());
     let outcome = lesson_code(|| {
@@ -263,6 +264,26 @@ pub fn become_the_command(process: &dyn Process, config: &Config) -> Error {
         .fix(fix)
         .with_status(status)
 }
+
+// ANCHOR: close_inherited
+/// The command gets stdin, stdout and stderr, nothing else: a descriptor
+/// the runtime inherited from whoever started it (a shell's, a
+/// supervisor's) or opened without close-on-exec would otherwise reach the
+/// container, and with it a file, socket or pipe of the host. Marked
+/// close-on-exec rather than closed, so the report pipe stays open until
+/// `exec` succeeds.
+fn close_inherited_descriptors() {
+    // SAFETY: close_range only sets a flag on descriptors; no Rust object
+    // is closed under its owner's feet.
+    unsafe {
+        libc::close_range(
+            3,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_int,
+        )
+    };
+}
+// ANCHOR_END: close_inherited
 
 /// Wait with the lesson's `wait`. If that fails, kill the child rather
 /// than leave it running, and reap it ourselves.

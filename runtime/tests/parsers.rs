@@ -1,11 +1,16 @@
 //! Property tests for every value the command line parses: whatever the
 //! input, a parser answers with a value or a one-line reason, never a
 //! panic; and every value it accepts survives a round trip through its
-//! printed form.
+//! printed form. The whole command line, and paths inside a rootfs, too.
 
+use std::ffi::OsString;
 use std::net::Ipv4Addr;
+use std::path::Path;
 
+use nslab_runtime::cli;
 use nslab_runtime::config::{IdMap, Subnet, Volume, parse_name};
+use nslab_runtime::paths::resolve_in_root;
+use nslab_runtime::{Binary, Flavour};
 use proptest::prelude::*;
 
 /// Any text, with a bias towards the characters the shapes are made of.
@@ -82,5 +87,67 @@ proptest! {
         let docker_would = name.len() <= 64
             && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
         prop_assert_eq!(parse_name(&name).is_ok(), docker_would);
+    }
+}
+
+/// A word of a command line: a flag of the course, a value, or noise.
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "--",
+            "-q",
+            "--quiet",
+            "--hostname",
+            "--domainname",
+            "--init",
+            "--rootfs",
+            "-v",
+            "--volume",
+            "--uid-map",
+            "--gid-map",
+            "--net",
+            "--subnet",
+            "--nat",
+            "--name",
+            "ps",
+            "ns",
+            "exec",
+            "--help",
+        ])
+        .prop_map(str::to_string),
+        text(),
+    ]
+}
+
+proptest! {
+    /// The whole command line, for every binary: whatever the words, the
+    /// parser answers with a request or one line that says what to do
+    /// (exit status 125), never a panic.
+    #[test]
+    fn any_command_line_is_a_request_or_one_line_with_a_fix(
+        level in 0u8..=7, words in prop::collection::vec(word(), 0..8),
+    ) {
+        let binary = Binary { flavour: Flavour::Solution, level };
+        let args = std::iter::once("solution".to_string()).chain(words).map(OsString::from);
+        if let Err(error) = cli::parse(binary, args) {
+            let line = error.to_string();
+            prop_assert!(!line.contains('\n'), "{line}");
+            prop_assert!(line.contains("(fix: "), "{line}");
+            prop_assert_eq!(error.status(), 125);
+        }
+    }
+
+    /// A container path, however it climbs or repeats itself, resolves to
+    /// a place inside the rootfs or is refused with a reason.
+    #[test]
+    fn a_container_path_resolves_inside_the_rootfs_or_is_refused(
+        parts in prop::collection::vec(prop_oneof![Just(".."), Just("."), Just("a"), Just("b")], 0..8),
+    ) {
+        let root = Path::new("/nonexistent-rootfs-for-proptest");
+        let path = format!("/{}", parts.join("/"));
+        match resolve_in_root(root, Path::new(&path)) {
+            Ok(resolved) => prop_assert!(resolved.starts_with(root), "{path} -> {}", resolved.display()),
+            Err(reason) => prop_assert!(reason.contains("climbs above"), "{path}: {reason}"),
+        }
     }
 }

@@ -12,7 +12,7 @@ use serial_test::file_serial;
 
 use crate::support::join::{Named, namespaces_of, readlink_every_namespace};
 use crate::support::mounts::shared_rootfs_flag;
-use crate::support::{Container, HostGuard, Outcome};
+use crate::support::{Container, HostGuard, NOBODY, Outcome};
 
 fn lesson_07() -> Container {
     Container::for_lesson(7)
@@ -248,6 +248,29 @@ fn exec_and_ip_netns_exec_see_the_containers_eth0() {
         outside.fail(
             "should list the container's `lo` and `eth0`: --keep-net names its network namespace",
         );
+    }
+    named.stop();
+}
+/// Lesson 05: `nobody` starts a container of its own, and joins it.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn exec_works_in_a_container_started_unprivileged_by_the_same_user() {
+    let _host = HostGuard::begin();
+    let mut named = Named::start(lesson_07().by_user(NOBODY).flag("--hostname=mine"), "true");
+    let expected = namespaces_of(named.pid());
+    let outcome = named.exec(&[
+        "sh",
+        "-c",
+        &format!("id -u; hostname; {}", readlink_every_namespace()),
+    ]);
+    outcome.expect_success();
+    if outcome.stdout != format!("0\nmine\n{expected}") {
+        outcome.fail(&format!(
+            "should print 0 (root inside), `mine`, then the container's namespaces, user \
+             included:\n{expected}\nAs `nobody`, the user namespace comes first: it is what \
+             gives the right to join the others"
+        ));
     }
     named.stop();
 }

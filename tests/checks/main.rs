@@ -5,6 +5,9 @@
 //!   tools print. `just lesson N` grades them one by one.
 //! * `runtime_core::*`: the runtime core's own behaviour (command line,
 //!   transcript, refusals); some run unprivileged.
+//! * `reliability::*`: the runtime as a whole under abuse (bad inputs,
+//!   kills at every step, signals, statuses, leaks); never graded as a
+//!   lesson, always run against the reference binaries.
 //! * `course::*`: the course itself is consistent (hints, chapters,
 //!   exercises match their solutions).
 //!
@@ -21,5 +24,6 @@ mod lesson05;
 mod lesson06;
 mod lesson07;
 mod properties;
+mod reliability;
 mod runtime_core;
 mod support;

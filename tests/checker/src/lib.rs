@@ -15,8 +15,10 @@
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
 //! * [`rootfs`]: a minimal root filesystem for the container, offline.
+//! * [`bench`]: `just bench`, the runtime beside its peers with hyperfine.
 
 pub mod advice;
+pub mod bench;
 pub mod book;
 pub mod check;
 pub mod course;

@@ -11,6 +11,7 @@
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
 //! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
 //! nslab-check clean                  remove what killed runtimes left on the host (just clean)
+//! nslab-check bench                  the runtime beside unshare, bwrap, crun, runc (just bench)
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -19,10 +20,10 @@ use nslab_checker::course::{Course, Lesson, repo_root};
 use nslab_checker::harness::{Checks, Outcome, Target, require_root};
 use nslab_checker::report::Style;
 use nslab_checker::reset::Consent;
-use nslab_checker::{check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
+use nslab_checker::{bench, check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
 
 const USAGE: &str = "usage: nslab-check check N [--solution] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean";
+                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         ["rootfs"] => build_rootfs(rootfs::Source::best_available()),
         ["rootfs", "--from-host"] => build_rootfs(rootfs::Source::HostBinaries),
         ["clean"] => clean(),
+        ["bench"] => require_root().and_then(|()| bench::run(&repo_root())),
         ["unprivileged"] => require_root().and_then(|()| unprivileged::run(&repo_root())),
         _ => Err(USAGE.to_string()),
     };

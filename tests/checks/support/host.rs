@@ -35,13 +35,24 @@ const NOBODYS_STATE_DIRECTORY: &str = "the runtime's state directory for nobody"
 
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
+    /// What the check did, when it compares before it ends (`end`).
+    after: Option<String>,
 }
 
 impl HostGuard {
     /// Require root and take the "before" snapshot.
     pub fn begin() -> HostGuard {
         super::require_root();
-        HostGuard { before: snapshot() }
+        HostGuard {
+            before: snapshot(),
+            after: None,
+        }
+    }
+
+    /// Compare now, naming what was done since `begin` in the failure:
+    /// for checks that try many things, one guard each.
+    pub fn end(mut self, after: impl Into<String>) {
+        self.after = Some(after.into());
     }
 }
 
@@ -58,9 +69,14 @@ impl Drop for HostGuard {
             return;
         }
         restore_names(&self.before);
+        let when = self
+            .after
+            .as_ref()
+            .map(|what| format!(" after {what}"))
+            .unwrap_or_default();
         let message = format!(
-            "the host was changed and not restored; a container must leave the host as it found it \
-             (the guard has put back the hostname and domain name, nothing else):\n{}",
+            "the host was changed{when} and not restored; a container must leave the host as it \
+             found it (the guard has put back the hostname and domain name, nothing else):\n{}",
             changes.join("\n")
         );
         if std::thread::panicking() {

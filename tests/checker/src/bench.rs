@@ -1,0 +1,527 @@
+//! `just bench`: the reference runtime beside real peers, measured with
+//! hyperfine in one run, with the peak memory of each.
+//!
+//! Each comparison is one hyperfine invocation (warm-up, then at least 50
+//! runs; `NSLAB_BENCH_RUNS` raises it), so ours and its peers run under the
+//! same conditions, one after the other. hyperfine's own JSON and markdown
+//! go to `target/bench/`; the table printed at the end, also written to
+//! `target/bench/summary.md`, puts each peer's time and peak memory beside
+//! ours as a ratio, with the target from issue 9.
+//!
+//! The driver is Rust, in the checker, rather than a shell script: it
+//! reuses the rootfs builder, reads hyperfine's JSON with serde, and its
+//! table is unit-tested. Peers that are not installed are skipped with a
+//! note. Nothing here touches the network: the containers and peers run
+//! `/bin/true` with no network namespace, or with only loopback.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::rootfs::{self, Source};
+
+/// At least this many timed runs per command, as issue 9 asks.
+pub const MIN_RUNS: u32 = 50;
+const WARMUP_RUNS: u32 = 5;
+/// `/usr/bin/time` runs per command; the peak is the largest.
+const MEMORY_RUNS: u32 = 5;
+/// The OCI container id crun and runc run under; removed when we end.
+const OCI_ID: &str = "nslab-bench";
+
+/// One command to measure.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub argv: Vec<String>,
+    /// The peer's speed target as a ratio ours/peer (none for ours).
+    pub time_target: Option<f64>,
+    /// The peer's peak memory target as a ratio ours/peer.
+    pub memory_target: Option<f64>,
+}
+
+/// Ours and the peers it is compared with, measured together.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub title: String,
+    pub slug: String,
+    pub ours: Entry,
+    pub peers: Vec<Entry>,
+    /// Peers left out, with why.
+    pub skipped: Vec<String>,
+    /// Run hyperfine in a mount namespace where the host's cgroup v2
+    /// hierarchy is not mounted (crun refuses hybrid hosts).
+    pub pure_cgroup_v1_view: bool,
+}
+
+/// What one command measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    pub name: String,
+    pub mean_ms: f64,
+    pub stddev_ms: f64,
+    pub peak_kib: Option<u64>,
+    pub time_target: Option<f64>,
+    pub memory_target: Option<f64>,
+}
+
+fn entry(name: &str, argv: &[&str], time_target: Option<f64>) -> Entry {
+    Entry {
+        name: name.to_string(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        time_target,
+        memory_target: None,
+    }
+}
+
+/// `just bench`.
+pub fn run(root: &Path) -> Result<bool, String> {
+    require("hyperfine", "hyperfine")?;
+    require("/usr/bin/time", "time")?;
+    let out = root.join("target/bench");
+    fs::create_dir_all(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
+    let release = build_release(root)?;
+    let rootfs = rootfs::ensure(&root.join("target/nslab/rootfs"), Source::best_available())?;
+    let bundle = write_oci_bundle(&out, &rootfs)?;
+    let _oci = OciCleanup;
+
+    let mut table = Vec::new();
+    for comparison in comparisons(&release, &rootfs, &bundle) {
+        println!("\n## {}", comparison.title);
+        comparison
+            .skipped
+            .iter()
+            .for_each(|note| println!("note: {note}"));
+        let measured = measure(&comparison, &out)?;
+        table.push((comparison, measured));
+    }
+    let summary = render(&table);
+    fs::write(out.join("summary.md"), &summary)
+        .map_err(|e| format!("write {}: {e}", out.join("summary.md").display()))?;
+    println!("\n{summary}");
+    println!("hyperfine's exports and this table: {}", out.display());
+    Ok(true)
+}
+
+fn require(program: &str, package: &str) -> Result<(), String> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "{program} is missing: run `bash setup.sh` (Debian package {package})"
+        ))
+    }
+}
+
+fn installed(program: &str) -> bool {
+    require(program, program).is_ok()
+}
+
+/// The release binaries: `just bench` measures what a user would run, with
+/// the fault-injection steps compiled away.
+fn build_release(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(["build", "--quiet", "--release", "--bin", "solution-04"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build failed; cargo's messages are above".into());
+    }
+    Ok(root.join("target/release"))
+}
+
+/// The comparisons of issue 9 that the lessons on main allow.
+fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> {
+    let solution = |level: u8| {
+        release
+            .join(format!("solution-{level:02}"))
+            .display()
+            .to_string()
+    };
+    let rootfs = rootfs.display().to_string();
+    let bundle = bundle.display().to_string();
+    let mut list = Vec::new();
+
+    list.push(Comparison {
+        title: "UTS, IPC, PID and mount namespaces with a fresh /proc, no rootfs".into(),
+        slug: "namespaces".into(),
+        ours: entry(
+            "solution-04",
+            &[&solution(4), "--quiet", "--", "/bin/true"],
+            None,
+        ),
+        peers: vec![entry(
+            "unshare",
+            &[
+                "unshare",
+                "--uts",
+                "--ipc",
+                "--pid",
+                "--mount",
+                "--fork",
+                "--mount-proc",
+                "/bin/true",
+            ],
+            Some(1.0),
+        )],
+        skipped: Vec::new(),
+        pure_cgroup_v1_view: false,
+    });
+
+    let mut rootfs_peers = Vec::new();
+    let mut skipped = Vec::new();
+    if installed("bwrap") {
+        rootfs_peers.push(entry(
+            "bwrap",
+            &[
+                "bwrap",
+                "--unshare-all",
+                "--share-net",
+                "--bind",
+                &rootfs,
+                "/",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "/bin/true",
+            ],
+            Some(0.7),
+        ));
+    } else {
+        skipped.push("bwrap is not installed (Debian package bubblewrap): skipped".into());
+    }
+    for (runtime, target, extra) in [
+        ("crun", Some(0.3), &["--cgroup-manager=disabled"][..]),
+        ("runc", None, &[][..]),
+    ] {
+        if installed(runtime) {
+            let mut argv = vec![runtime];
+            argv.extend(extra);
+            argv.extend(["run", "--bundle", &bundle, OCI_ID]);
+            let mut peer = entry(runtime, &argv, target);
+            peer.memory_target = (runtime == "crun").then_some(0.6);
+            rootfs_peers.push(peer);
+        } else {
+            skipped.push(format!(
+                "{runtime} is not installed (Debian package {runtime}): skipped"
+            ));
+        }
+    }
+    list.push(Comparison {
+        title: "The same in the busybox rootfs (pivot_root, /proc, /sys, /dev)".into(),
+        slug: "rootfs".into(),
+        ours: entry(
+            "solution-04 --rootfs",
+            &[
+                &solution(4),
+                "--quiet",
+                "--rootfs",
+                &rootfs,
+                "--",
+                "/bin/true",
+            ],
+            None,
+        ),
+        peers: rootfs_peers,
+        skipped,
+        pure_cgroup_v1_view: cgroup_hybrid(),
+    });
+    list
+}
+
+/// A v1/v2 hybrid host: v1 hierarchies under a tmpfs `/sys/fs/cgroup`,
+/// and a cgroup2 at `/sys/fs/cgroup/unified`. crun 1.8 refuses to run
+/// there when that cgroup2 has controllers ("cgroups in hybrid mode not
+/// supported, drop all controllers from cgroupv2"), even with
+/// `--cgroup-manager=disabled`.
+fn cgroup_hybrid() -> bool {
+    fs::read_to_string("/sys/fs/cgroup/unified/cgroup.controllers")
+        .is_ok_and(|controllers| !controllers.trim().is_empty())
+}
+
+/// hyperfine, then `/usr/bin/time` for the peak memory, for one comparison.
+fn measure(comparison: &Comparison, out: &Path) -> Result<Vec<Measured>, String> {
+    let entries: Vec<&Entry> = std::iter::once(&comparison.ours)
+        .chain(&comparison.peers)
+        .collect();
+    let runs = std::env::var("NSLAB_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(MIN_RUNS)
+        .max(MIN_RUNS);
+    let json_path = out.join(format!("{}.json", comparison.slug));
+    let mut hyperfine = vec![
+        "hyperfine".to_string(),
+        "-N".into(),
+        "--style=basic".into(),
+        format!("--warmup={WARMUP_RUNS}"),
+        format!("--runs={runs}"),
+        format!("--export-json={}", json_path.display()),
+        format!(
+            "--export-markdown={}",
+            out.join(format!("{}.md", comparison.slug)).display()
+        ),
+    ];
+    for entry in &entries {
+        hyperfine.push(format!("--command-name={}", entry.name));
+        hyperfine.push(shell_words(&entry.argv));
+    }
+    let status = in_view(comparison.pure_cgroup_v1_view, &hyperfine)
+        .status()
+        .map_err(|e| format!("cannot run hyperfine: {e}"))?;
+    if !status.success() {
+        return Err(format!("hyperfine failed for \"{}\"", comparison.title));
+    }
+    let report: Value = serde_json::from_str(
+        &fs::read_to_string(&json_path)
+            .map_err(|e| format!("read {}: {e}", json_path.display()))?,
+    )
+    .map_err(|e| format!("{} is not hyperfine's JSON: {e}", json_path.display()))?;
+    let results = report["results"].as_array().cloned().unwrap_or_default();
+    entries
+        .iter()
+        .zip(results)
+        .map(|(entry, result)| {
+            Ok(Measured {
+                name: entry.name.clone(),
+                mean_ms: result["mean"].as_f64().unwrap_or(f64::NAN) * 1000.0,
+                stddev_ms: result["stddev"].as_f64().unwrap_or(f64::NAN) * 1000.0,
+                peak_kib: peak_memory(comparison.pure_cgroup_v1_view, &entry.argv),
+                time_target: entry.time_target,
+                memory_target: entry.memory_target,
+            })
+        })
+        .collect()
+}
+
+/// The largest "maximum resident set size" `/usr/bin/time` reports over a
+/// few runs: the biggest single process of the run (the runtime, the
+/// container's command or a helper), in KiB.
+fn peak_memory(pure_cgroup_v1_view: bool, argv: &[String]) -> Option<u64> {
+    (0..MEMORY_RUNS)
+        .filter_map(|_| {
+            let mut timed = vec!["/usr/bin/time".to_string(), "-f".into(), "%M".into()];
+            timed.extend(argv.iter().cloned());
+            let output = in_view(pure_cgroup_v1_view, &timed).output().ok()?;
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .max()
+}
+
+/// `argv` as a command, in a throwaway mount namespace without the host's
+/// cgroup2 mount when asked: the host's mounts are untouched, and every
+/// command of the comparison sees the same view, so it stays fair.
+fn in_view(pure_cgroup_v1_view: bool, argv: &[String]) -> Command {
+    if !pure_cgroup_v1_view {
+        let mut command = Command::new(&argv[0]);
+        command.args(&argv[1..]);
+        return command;
+    }
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation=private", "--", "sh", "-c"])
+        .arg("umount /sys/fs/cgroup/unified && exec \"$@\"")
+        .arg("sh")
+        .args(argv);
+    command
+}
+
+/// `argv` as one command line for hyperfine, which splits it like a shell.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|word| {
+            if word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
+            {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An OCI bundle of the same rootfs for crun and runc: the namespaces ours
+/// uses (no network namespace, as bwrap's `--share-net`), the mounts
+/// `crun spec` gives by default except the cgroup file system, and
+/// `/bin/true`. Written by us, not by `crun spec`, so that it does not
+/// depend on which of the two is installed.
+fn write_oci_bundle(out: &Path, rootfs: &Path) -> Result<PathBuf, String> {
+    let bundle = out.join("bundle");
+    fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
+    let mount = |destination: &str, kind: &str, options: &[&str]| json!({"destination": destination, "type": kind, "source": kind, "options": options});
+    let config = json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["/bin/true"],
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            "cwd": "/",
+            "noNewPrivileges": true
+        },
+        "root": {"path": rootfs, "readonly": true},
+        "hostname": "container",
+        "mounts": [
+            mount("/proc", "proc", &[]),
+            mount("/dev", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            mount("/dev/pts", "devpts", &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            mount("/dev/shm", "tmpfs", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            mount("/dev/mqueue", "mqueue", &["nosuid", "noexec", "nodev"]),
+            mount("/sys", "sysfs", &["nosuid", "noexec", "nodev", "ro"]),
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+        }
+    });
+    let path = bundle.join("config.json");
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&config).unwrap_or_default(),
+    )
+    .map_err(|e| format!("write {}: {e}", path.display()))?;
+    Ok(bundle)
+}
+
+/// crun and runc delete a container that `run` started when it ends; if
+/// the bench is interrupted in the middle of one, this removes its state.
+struct OciCleanup;
+
+impl Drop for OciCleanup {
+    fn drop(&mut self) {
+        for runtime in ["crun", "runc"].into_iter().filter(|r| installed(r)) {
+            let _ = Command::new(runtime)
+                .args(["delete", "--force", OCI_ID])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The table: each comparison's rows, ours first, each peer with its time
+/// and memory as ratios ours/peer and whether the target is met.
+pub fn render(table: &[(Comparison, Vec<Measured>)]) -> String {
+    let mut out = String::from(
+        "| comparison | command | mean ± σ (ms) | ours / this | time target | peak RSS (KiB) | ours / this | memory target |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (comparison, measured) in table {
+        let Some(ours) = measured.first() else {
+            continue;
+        };
+        for row in measured {
+            let is_ours = std::ptr::eq(row, ours);
+            let time_ratio = ours.mean_ms / row.mean_ms;
+            let memory_ratio = match (ours.peak_kib, row.peak_kib) {
+                (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+                _ => None,
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} ± {:.2} | {} | {} | {} | {} | {} |",
+                if is_ours {
+                    comparison.slug.as_str()
+                } else {
+                    ""
+                },
+                row.name,
+                row.mean_ms,
+                row.stddev_ms,
+                if is_ours {
+                    "—".into()
+                } else {
+                    format!("{time_ratio:.2}×")
+                },
+                verdict(row.time_target, time_ratio),
+                row.peak_kib.map_or("?".into(), |kib| kib.to_string()),
+                match memory_ratio {
+                    Some(ratio) if !is_ours => format!("{ratio:.2}×"),
+                    _ => "—".into(),
+                },
+                memory_ratio.map_or("—".into(), |ratio| verdict(row.memory_target, ratio)),
+            );
+        }
+        for note in &comparison.skipped {
+            let _ = writeln!(out, "| | {note} | | | | | | |");
+        }
+    }
+    out
+}
+
+fn verdict(target: Option<f64>, ratio: f64) -> String {
+    match target {
+        None => "—".into(),
+        Some(target) if ratio <= target => format!("≤ {target}× ✓"),
+        Some(target) => format!("≤ {target}× ✗"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(name: &str, mean_ms: f64, peak_kib: u64, target: Option<f64>) -> Measured {
+        Measured {
+            name: name.into(),
+            mean_ms,
+            stddev_ms: 0.1,
+            peak_kib: Some(peak_kib),
+            time_target: target,
+            memory_target: target.map(|_| 0.6),
+        }
+    }
+
+    #[test]
+    fn the_table_gives_ratios_ours_over_each_peer_and_says_if_the_target_is_met() {
+        let comparison = Comparison {
+            title: "t".into(),
+            slug: "rootfs".into(),
+            ours: entry("ours", &["ours"], None),
+            peers: Vec::new(),
+            skipped: vec!["runc is not installed (Debian package runc): skipped".into()],
+            pure_cgroup_v1_view: false,
+        };
+        let rows = vec![
+            measured("ours", 2.0, 1000, None),
+            measured("crun", 10.0, 2000, Some(0.3)),
+            measured("bwrap", 2.5, 1500, Some(0.7)),
+        ];
+        let table = render(&[(comparison, rows)]);
+        assert!(
+            table.contains("| rootfs | ours | 2.00 ± 0.10 | — | — | 1000 | — | — |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "|  | crun | 10.00 ± 0.10 | 0.20× | ≤ 0.3× ✓ | 2000 | 0.50× | ≤ 0.6× ✓ |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("|  | bwrap | 2.50 ± 0.10 | 0.80× | ≤ 0.7× ✗ |"),
+            "{table}"
+        );
+        assert!(table.contains("runc is not installed"), "{table}");
+    }
+
+    #[test]
+    fn commands_are_quoted_for_hyperfines_shell_words() {
+        let argv = vec!["a".to_string(), "b c".into(), "it's".into()];
+        assert_eq!(shell_words(&argv), r"a 'b c' 'it'\''s'");
+    }
+}
