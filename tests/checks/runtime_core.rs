@@ -425,3 +425,18 @@ fn a_stale_entry_of_a_killed_runtime_is_refused_and_removed() {
         "`just clean` should remove what the runtime {runtime} left: {cleaned:?}"
     );
 }
+
+/// Only root may name a network namespace in /run/netns: `nobody` is
+/// refused before anything starts.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn keep_net_as_a_normal_user_is_refused() {
+    let _host = HostGuard::begin();
+    Container::for_lesson(7)
+        .by_nobody()
+        .narrated()
+        .flag("--keep-net=mine")
+        .run(&["true"])
+        .expect_one_error_line(125, &["--keep-net", "root"]);
+}
