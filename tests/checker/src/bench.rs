@@ -361,7 +361,9 @@ const SCRIPT_HOST_END: &str = "nslab-bench-h";
 /// is lesson 06's default, as ours uses; nothing is sent anywhere.
 ///
 /// Everything it makes goes on exit, also on failure or Ctrl-C (the
-/// trap). It runs under `unshare --mount` (see the call), so `ip netns
+/// trap), the veth pair first: `ip netns del` frees the namespace, and
+/// the pair in it, only later, in the background, and the next run's
+/// `ip link add` would find its host end still there. It runs under `unshare --mount` (see the call), so `ip netns
 /// add`'s mount lives in a throwaway mount namespace: even a SIGKILL
 /// leaves no mount on the host, and the namespace dies with it. What a
 /// SIGKILL can leave (the bridge, an empty file in /run/netns),
@@ -369,7 +371,7 @@ const SCRIPT_HOST_END: &str = "nslab-bench-h";
 fn ip_script() -> String {
     format!(
         "ns={SCRIPT_NETNS} br={SCRIPT_BRIDGE} host={SCRIPT_HOST_END}
-trap 'ip netns del $ns 2>/dev/null; ip link del $br 2>/dev/null; true' EXIT
+trap 'ip link del $host 2>/dev/null; ip netns del $ns 2>/dev/null; ip link del $br 2>/dev/null; true' EXIT
 trap 'exit 130' INT TERM HUP
 ip netns add $ns
 ip link add $br type bridge
