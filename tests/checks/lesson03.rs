@@ -82,17 +82,24 @@ fn when_pid_1_exits_every_process_left_inside_dies() {
         format!("{ONLY_AS_PID_1}trap 'exit 0' USR1; sleep 1000 & echo ready; wait; exit 3");
     let mut running = Container::for_lesson(3).start_until_ready(&["sh", "-c", &script]);
     let pid_1 = running.container_pid();
-    let left_behind: Vec<Process> = procs::descendants_of(pid_1)
-        .into_iter()
-        .filter(|process| process.name == "sleep")
-        .collect();
-    let _cleanup = KillOnDrop(left_behind.clone());
-    if left_behind.len() != 1 {
+    // The shell may print "ready" before its forked child has become
+    // `sleep` (exec takes a moment), so look until it has.
+    let sleeping = eventually(DEADLINE, || {
+        let sleeps: Vec<Process> = procs::descendants_of(pid_1)
+            .into_iter()
+            .filter(|process| process.name == "sleep")
+            .collect();
+        match sleeps.len() {
+            1 => Ok(sleeps),
+            _ => Err(procs::describe(&procs::descendants_of(pid_1))),
+        }
+    });
+    let left_behind = sleeping.unwrap_or_else(|found| {
         running.fail(&format!(
-            "should have started one `sleep` under PID 1 (pid {pid_1} on the host); found:\n{}",
-            procs::describe(&procs::descendants_of(pid_1))
-        ));
-    }
+            "should have started one `sleep` under PID 1 (pid {pid_1} on the host); found:\n{found}"
+        ))
+    });
+    let _cleanup = KillOnDrop(left_behind.clone());
 
     running.signal_runtime(Signal::SIGUSR1);
     running.finish_within(DEADLINE).expect_success();
