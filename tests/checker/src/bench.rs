@@ -172,6 +172,17 @@ fn build_release(root: &Path) -> Result<PathBuf, String> {
     Ok(root.join("target/release"))
 }
 
+/// `unshare`'s flags for the namespaces `solution-04` makes, with a fresh
+/// `/proc`.
+const UNSHARE_AS_OURS: [&str; 6] = [
+    "--uts",
+    "--ipc",
+    "--pid",
+    "--mount",
+    "--fork",
+    "--mount-proc",
+];
+
 /// The comparisons of issue 9 that the lessons on main allow.
 fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> {
     let solution = |level: u8| {
@@ -194,16 +205,7 @@ fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> 
         ),
         peers: vec![entry(
             "unshare",
-            &[
-                "unshare",
-                "--uts",
-                "--ipc",
-                "--pid",
-                "--mount",
-                "--fork",
-                "--mount-proc",
-                "/bin/true",
-            ],
+            &[&["unshare"][..], &UNSHARE_AS_OURS, &["/bin/true"]].concat(),
             Some(1.0),
         )],
         skipped: Vec::new(),
@@ -294,18 +296,14 @@ fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> 
             ..entry("solution-05 as nobody", &[], None)
         },
         peers: vec![Entry {
-            argv: as_nobody(&[
-                "unshare",
-                "--user",
-                "--map-root-user",
-                "--uts",
-                "--ipc",
-                "--pid",
-                "--mount",
-                "--fork",
-                "--mount-proc",
-                "/bin/true",
-            ]),
+            argv: as_nobody(
+                &[
+                    &["unshare", "--user", "--map-root-user"][..],
+                    &UNSHARE_AS_OURS,
+                    &["/bin/true"],
+                ]
+                .concat(),
+            ),
             ..entry("unshare -r", &[], Some(1.0))
         }],
         skipped: Vec::new(),
