@@ -12,59 +12,18 @@
 
 use std::net::Ipv4Addr;
 
-use nix::sys::signal::Signal;
-use nslab_runtime::Subnet;
 use nslab_runtime::config::DEFAULT_SUBNET;
 use nslab_runtime::network::BRIDGE;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::mounts::shared_rootfs_flag;
 use crate::support::net::{
-    BlackholeRoute, OutsideNetwork, bridge, forwarding, host_addresses, host_link, host_links,
-    lease_file, links_in, nat_table, random_octet,
+    BlackholeRoute, OutsideNetwork, bridge, bridged, eth0_address, forwarding, gateway,
+    host_addresses, host_link, host_links, is_a_containers_address, lease_file, links_in,
+    nat_table, random_octet, start_waiting, stop,
 };
 use crate::support::run::{Running, trapping};
-use crate::support::{Container, HostGuard, Outcome, TempDir, expect_a_namespace_of_its_own};
-
-fn bridged() -> Container {
-    Container::for_lesson(6).flag("--net").flag("bridge")
-}
-
-/// The bridge's address: the first host address of the subnet.
-fn gateway(subnet: &Subnet) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(subnet.network) + 1)
-}
-
-/// Whether a container may have `address` in `subnet`: not the network,
-/// not the gateway, not the broadcast address.
-fn is_a_containers_address(subnet: &Subnet, address: Ipv4Addr) -> bool {
-    subnet.contains(address)
-        && ![subnet.network, gateway(subnet), subnet.broadcast()].contains(&address)
-}
-
-/// The address of `eth0` in what `ip -o -4 address show` printed.
-fn eth0_address(listing: &str) -> Option<Ipv4Addr> {
-    listing.lines().find_map(|line| {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.get(1) != Some(&"eth0") {
-            return None;
-        }
-        words.get(3)?.split('/').next()?.parse().ok()
-    })
-}
-
-/// A running container that waits for SIGTERM, with `before` run first.
-fn start_waiting(container: Container, before: &str) -> Running {
-    container.start_until_ready(&["sh", "-c", &format!("{before}{}", trapping("TERM", 0))])
-}
-
-/// Stop a container started by [`start_waiting`]; it must end well.
-fn stop(mut running: Running) -> Outcome {
-    running.signal_runtime(Signal::SIGTERM);
-    let outcome = running.finish();
-    outcome.expect_success();
-    outcome
-}
+use crate::support::{Container, HostGuard, TempDir, expect_a_namespace_of_its_own};
 
 #[test]
 #[ignore = "needs root"]

@@ -10,9 +10,11 @@
 //! check fails without it, is in ARCHITECTURE.md ("The reliability
 //! suite").
 
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use nslab_runtime::config::DEFAULT_SUBNET;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::faults::{
@@ -20,17 +22,26 @@ use crate::support::faults::{
     steps,
 };
 use crate::support::mounts::shared_rootfs_flag;
+use crate::support::net::{a_host_route, eth0_address, gateway, is_a_containers_address, stop};
 use crate::support::procs::{Process, descendants_of, describe, eventually};
-use crate::support::run::{run_binary, run_binary_as_nobody, trapping};
+use crate::support::run::{Running, run_binary, run_binary_as_nobody, trapping};
+use crate::support::target::binary_names;
 use crate::support::{Container, HostGuard, Outcome, random_hex};
 
-/// The most complete reference runtime on main.
-const LATEST: u8 = 4;
+/// The most complete reference runtime the course builds: the highest
+/// `solution-NN` there is, so that a new lesson's binary extends the
+/// suite without an edit here.
+fn latest() -> u8 {
+    binary_names()
+        .filter_map(|name| name.strip_prefix("solution-")?.parse().ok())
+        .max()
+        .expect("the course builds at least one solution binary")
+}
 
-/// The containers every check tries: the bare runtime, with lesson 03's
-/// init as PID 1, and in the busybox root filesystem.
+/// The containers every check tries, as root: the bare runtime, with
+/// lesson 03's init as PID 1, and in the busybox root filesystem.
 fn variants() -> Vec<Container> {
-    let latest = || Container::solution(LATEST);
+    let latest = || Container::solution(latest());
     vec![
         latest(),
         latest().flag("--init"),
@@ -38,22 +49,47 @@ fn variants() -> Vec<Container> {
     ]
 }
 
+/// The same run by `nobody` (lesson 05 on): a user namespace, with the
+/// caller's id as root inside, and not a capability on the host. Not for
+/// the kills: `just clean` tidies root's state directory, not nobody's.
+fn with_nobody() -> Vec<Container> {
+    let mut all = variants();
+    if latest() >= 5 {
+        let by_nobody = || Container::solution(latest()).by_nobody();
+        all.push(by_nobody());
+        all.push(by_nobody().flag("--rootfs").flag(shared_rootfs_flag()));
+    }
+    all
+}
+
+/// The root variants, and from lesson 06 on the bare runtime on the
+/// bridge network, with and without NAT: what the kills try.
+fn variants_to_kill() -> Vec<Container> {
+    let mut all = variants();
+    if latest() >= 6 {
+        let bridged = || Container::solution(latest()).flag("--net").flag("bridge");
+        all.push(bridged());
+        all.push(bridged().flag("--nat"));
+    }
+    all
+}
+
 /// One bad invocation: the reference binary of `level`, its whole command
 /// line, and the words the error line must contain to name the problem.
 struct BadInput {
     level: u8,
     args: Vec<String>,
-    names: Vec<&'static str>,
+    names: Vec<String>,
     /// Run as `nobody` rather than root.
     unprivileged: bool,
 }
 
 /// `args` is the command line, split at spaces.
-fn bad(level: u8, args: &str, names: &[&'static str]) -> BadInput {
+fn bad(level: u8, args: &str, names: &[&str]) -> BadInput {
     BadInput {
         level,
         args: args.split(' ').map(str::to_string).collect(),
-        names: names.to_vec(),
+        names: names.iter().map(|name| name.to_string()).collect(),
         unprivileged: false,
     }
 }
@@ -66,6 +102,10 @@ fn bad_inputs() -> Vec<BadInput> {
     let rootfs = shared_rootfs_flag();
     let missing = format!("/nonexistent-{}", random_hex(4));
     let (long, multibyte) = ("x".repeat(65), "é".repeat(33));
+    // One more line than the kernel takes (a page: 340 of these).
+    let too_many_lines: Vec<String> = (0..341).map(|id| format!("--uid-map={id}:{}:1", 1000 + id)).collect();
+    let too_many_lines = too_many_lines.join(" ");
+    let host_route = a_host_route();
     vec![
         // The command line's shape, refused by the core's parser.
         bad(4, "--no-such-flag -- true", &["--no-such-flag"]),
@@ -101,12 +141,38 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(4, &format!("--rootfs={rootfs} --volume={missing}:/d -- true"), &["--volume", "host path"]),
         bad(4, &format!("--rootfs={rootfs} --volume=/tmp:data -- true"), &["--volume", "relative"]),
         bad(4, &format!("--rootfs={rootfs} --volume=/tmp:/../etc -- true"), &["--volume", "climbs above"]),
-        // No root, no namespaces.
+        // Lesson 05's validate: what the kernel would refuse to map.
+        bad(5, "--uid-map=0:100000:10 --uid-map=5:200000:10 -- true", &["--uid-map", "overlap inside"]),
+        bad(5, "--gid-map=0:100000:10 --gid-map=20:100009:5 -- true", &["--gid-map", "overlap outside"]),
+        bad(5, &format!("{too_many_lines} -- true"), &["341 --uid-map lines", "at most 340"]),
+        // Lesson 06's validate: the subnet, and what needs the bridge.
+        bad(6, "--net=bridge --subnet=300.1.2.0/24 -- true", &["--subnet", "not an IPv4 address"]),
+        bad(6, &format!("--net=bridge --subnet={host_route} -- true"), &[&host_route, "overlaps the host's route"]),
+        bad(6, "--net=bridge --subnet=10.77.0.0/31 -- true", &["--subnet", "too small"]),
+        bad(6, "--nat -- true", &["--nat", "needs --net bridge"]),
+        bad(6, "--subnet=10.77.0.0/24 -- true", &["--subnet", "needs --net bridge"]),
+        // No root, no namespaces; without root, only one's own id, and no
+        // bridge on the host.
         BadInput {
             unprivileged: true,
             ..bad(4, "--quiet -- true", &["clone", "EPERM", "root"])
         },
+        BadInput {
+            unprivileged: true,
+            ..bad(5, "--uid-map=0:0:1 -- true", &["--uid-map", "0:0:1", "newuidmap"])
+        },
+        BadInput {
+            unprivileged: true,
+            ..bad(5, "--gid-map=0:65534:2 -- true", &["--gid-map", "0:65534:2", "newgidmap"])
+        },
+        BadInput {
+            unprivileged: true,
+            ..bad(6, "--net=bridge -- true", &["--net bridge", "needs root"])
+        },
     ]
+    .into_iter()
+    .filter(|case| case.level <= latest())
+    .collect()
 }
 
 /// At least 25 bad invocations across the lessons: each gives exactly one
@@ -131,9 +197,8 @@ fn bad_inputs_are_one_line_naming_the_fix_125_and_no_host_change() {
         } else {
             run_binary(&binary, &args)
         };
-        outcome
-            .expect_one_error_line(125, &case.names)
-            .expect_stdout("");
+        let names: Vec<&str> = case.names.iter().map(String::as_str).collect();
+        outcome.expect_one_error_line(125, &names).expect_stdout("");
         if !outcome.stderr.contains("(fix: ") {
             outcome.fail("should say what to do about it, as `(fix: ...)`");
         }
@@ -159,7 +224,7 @@ fn killing_the_runtime_anywhere_leaves_nothing_after_just_clean() {
         kills += 1;
     };
 
-    for container in variants() {
+    for container in variants_to_kill() {
         for step in steps(&container, &["true"]) {
             let guard = HostGuard::begin();
             after_kill(kill_at_step(&container, &["true"], &step), guard);
@@ -174,14 +239,17 @@ fn killing_the_runtime_anywhere_leaves_nothing_after_just_clean() {
 
     // Random moments over a whole run, however long a run takes here.
     let started = Instant::now();
-    Container::solution(LATEST).run(&["true"]).expect_success();
+    Container::solution(latest())
+        .run(&["true"])
+        .expect_success();
     let lifetime = started.elapsed().as_micros().max(1000) as u64;
     let mut random_kills = 0;
     for attempt in 0..1000 {
         if random_kills >= 50 {
             break;
         }
-        let container = &variants()[attempt % 3];
+        let all = variants_to_kill();
+        let container = &all[attempt % all.len()];
         let delay = u64::from_str_radix(&random_hex(4), 16).unwrap() % lifetime;
         let guard = HostGuard::begin();
         match kill_after(container, &["true"], Duration::from_micros(delay)) {
@@ -205,7 +273,7 @@ fn killing_the_runtime_anywhere_leaves_nothing_after_just_clean() {
 #[file_parallel(host)]
 fn every_exit_status_from_0_to_255_passes_through() {
     let _host = HostGuard::begin();
-    for container in &variants()[..2] {
+    for container in with_nobody().iter().filter(|c| !c.has_flag("--rootfs")) {
         for status in 0..=255 {
             container
                 .run(&["sh", "-c", &format!("exit {status}")])
@@ -221,7 +289,7 @@ fn every_exit_status_from_0_to_255_passes_through() {
 #[file_parallel(host)]
 fn sigint_sigterm_and_sighup_to_the_runtime_reach_the_command() {
     let _host = HostGuard::begin();
-    for container in variants() {
+    for container in with_nobody() {
         for (signal, status) in [
             (Signal::SIGINT, 71),
             (Signal::SIGTERM, 72),
@@ -246,7 +314,7 @@ fn the_runtime_leaves_no_zombie_and_no_orphan_on_the_host() {
     // Three ways to leave a process behind: a background job, an orphan
     // (its parent, a subshell, is gone), a session of its own.
     let background = "{ sleep 300 & (sleep 300 &); setsid sleep 300 & } >/dev/null 2>&1";
-    for container in variants() {
+    for container in with_nobody() {
         for (script, status) in [
             (format!("{background}; echo ready; sleep 1; exit 5"), 5),
             (
@@ -293,7 +361,7 @@ fn only_stdin_stdout_and_stderr_reach_the_command() {
     // `ls /proc/self/fd` would list ls's own descriptor for the directory
     // it reads; the shell's are the command's.
     let list_the_shells = ["sh", "-c", "ls /proc/$$/fd; true"];
-    for container in variants() {
+    for container in with_nobody() {
         let runtime = container.shell_command(&list_the_shells);
         let started_with_fd_7 = format!("exec 7</dev/null; exec {runtime}");
         let outcome = Outcome::of_host_command("sh", &["-c", &started_with_fd_7]);
@@ -318,7 +386,7 @@ fn only_stdin_stdout_and_stderr_reach_the_command() {
 fn no_host_environment_variable_leaks_in() {
     let _host = HostGuard::begin();
     let secret = random_hex(8);
-    for container in variants() {
+    for container in with_nobody() {
         for term in [Some("xterm-256color"), None] {
             let mut runtime = container.command(&["env"]);
             runtime
@@ -357,4 +425,57 @@ fn no_host_environment_variable_leaks_in() {
             }
         }
     }
+}
+
+/// Twenty containers on the bridge network at once: each leases an
+/// address none of the others has, reaches the gateway (the bridge's
+/// address on the host, the only address any of them sends to), and when
+/// all have ended the host has no veth, lease, bridge or state entry left.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn twenty_bridged_containers_at_once_get_distinct_addresses_and_reach_the_gateway() {
+    const CONTAINERS: usize = 20;
+    let _host = HostGuard::begin();
+    if latest() < 6 {
+        return;
+    }
+    let gateway = gateway(&DEFAULT_SUBNET);
+    let script = format!(
+        "ip -o -4 address show dev eth0; ping -c1 -W5 {gateway} >/dev/null && echo reached; {}",
+        trapping("TERM", 0)
+    );
+    // All start before any is waited for, so that they lease at once.
+    let bridged = Container::solution(latest()).flag("--net").flag("bridge");
+    let mut all: Vec<Running> = (0..CONTAINERS)
+        .map(|_| bridged.start(&["sh", "-c", &script]))
+        .collect();
+    let mut addresses: Vec<Ipv4Addr> = Vec::new();
+    for running in &mut all {
+        let printed = running.lines_until("ready");
+        match eth0_address(&printed.join("\n")) {
+            Some(address) if is_a_containers_address(&DEFAULT_SUBNET, address) => {
+                addresses.push(address)
+            }
+            _ => running.fail(&format!(
+                "should have an address of {DEFAULT_SUBNET} on eth0"
+            )),
+        }
+        if !printed.iter().any(|line| line == "reached") {
+            running.fail(&format!(
+                "should get an answer from the gateway {gateway} (`ping -c1 -W5 {gateway}`)"
+            ));
+        }
+    }
+    let mut distinct = addresses.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(
+        distinct.len() == CONTAINERS,
+        "{CONTAINERS} containers running at once should have {CONTAINERS} distinct addresses, \
+         not {addresses:?}"
+    );
+    all.into_iter().for_each(|running| {
+        stop(running);
+    });
 }

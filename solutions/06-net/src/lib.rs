@@ -182,6 +182,14 @@ fn ensure_bridge(netlink: &mut Netlink, subnet: &Subnet) -> Result<u32> {
         .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
             InfoKind::Bridge,
         )]));
+    // A hardware address of its own (locally administered, "nslab"), as
+    // Docker gives docker0: without one, a bridge takes the lowest of its
+    // ports', and changes it as containers come and go, and a container
+    // that learnt the old one has its packets to the gateway dropped.
+    // 02 (locally administered, unicast), then "nslab" in ASCII.
+    bridge.attributes.push(LinkAttribute::Address(vec![
+        0x02, b'n', b's', b'l', b'a', b'b',
+    ]));
     made_already_is_fine(netlink.request(
         RouteNetlinkMessage::NewLink(bridge),
         NLM_F_CREATE | NLM_F_EXCL,

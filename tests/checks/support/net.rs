@@ -13,7 +13,68 @@ use std::process::{Child, Command, Stdio};
 use nslab_runtime::network::{BRIDGE, NAT_TABLE};
 use nslab_runtime::state;
 
-use super::{Outcome, random_hex};
+use nix::sys::signal::Signal;
+use nslab_runtime::Subnet;
+use std::net::Ipv4Addr;
+
+use super::run::{Running, trapping};
+use super::{Container, Outcome, random_hex};
+
+/// The reference binary or the learner's, for lesson 06's checks, with
+/// `--net bridge`.
+pub fn bridged() -> Container {
+    Container::for_lesson(6).flag("--net").flag("bridge")
+}
+
+/// The bridge's address: the first host address of the subnet.
+pub fn gateway(subnet: &Subnet) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(subnet.network) + 1)
+}
+
+/// Whether a container may have `address` in `subnet`: not the network,
+/// not the gateway, not the broadcast address.
+pub fn is_a_containers_address(subnet: &Subnet, address: Ipv4Addr) -> bool {
+    subnet.contains(address)
+        && ![subnet.network, gateway(subnet), subnet.broadcast()].contains(&address)
+}
+
+/// The address of `eth0` in what `ip -o -4 address show` printed.
+pub fn eth0_address(listing: &str) -> Option<Ipv4Addr> {
+    listing.lines().find_map(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.get(1) != Some(&"eth0") {
+            return None;
+        }
+        words.get(3)?.split('/').next()?.parse().ok()
+    })
+}
+
+/// A running container that waits for SIGTERM, with `before` run first.
+pub fn start_waiting(container: Container, before: &str) -> Running {
+    container.start_until_ready(&["sh", "-c", &format!("{before}{}", trapping("TERM", 0))])
+}
+
+/// Stop a container started by [`start_waiting`]; it must end well.
+pub fn stop(mut running: Running) -> Outcome {
+    running.signal_runtime(Signal::SIGTERM);
+    let outcome = running.finish();
+    outcome.expect_success();
+    outcome
+}
+
+/// The destination of one route of the host's main table other than the
+/// default route (the network of its own link, as `ip -4 route` lists
+/// it): a subnet no bridge may take.
+pub fn a_host_route() -> String {
+    let listed = Outcome::of_host_command("ip", &["-4", "-o", "route", "show", "table", "main"]);
+    listed
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .find(|destination| destination.contains('/'))
+        .unwrap_or_else(|| listed.fail("should list a route to a network of the host"))
+        .to_string()
+}
 
 /// One link, from `ip -o link show`.
 #[derive(Debug, Clone, PartialEq, Eq)]

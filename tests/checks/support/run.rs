@@ -117,6 +117,11 @@ impl Container {
         self
     }
 
+    /// Whether the runtime is given `flag` (as a word of its own).
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|given| given == flag)
+    }
+
     pub fn target(&self) -> &Target {
         &self.target
     }
