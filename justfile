@@ -44,6 +44,16 @@ run-solution N *ARGS:
     cargo build --quiet --bin solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
     target/debug/solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
 
+# Run a command in a running container started with `--name NAME`, with your lesson-07: `just exec web -- sh`.
+exec NAME *ARGS:
+    @cargo build --quiet --bin lesson-07
+    @target/debug/lesson-07 exec "$@"
+
+# The same with the reference solution-07.
+exec-solution NAME *ARGS:
+    @cargo build --quiet --bin solution-07
+    @target/debug/solution-07 exec "$@"
+
 # Build (or find) the container's root filesystem; its path is the last line.
 rootfs *FROM_HOST:
     @cargo run --quiet -p nslab-checker -- rootfs "$@"

@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use nslab_runtime::{Binary, Flavour, Namespace, Parts, Process};
+use nslab_runtime::{Binary, Flavour, Join, Namespace, Parts, Process};
 
 /// Lesson 00 is the process itself, not a namespace.
 const EXERCISE_PROCESS: &dyn Process = &lesson_00_clone::CloneProcess;
@@ -23,6 +23,7 @@ const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (4, &lesson_04_mount::MountNamespace),
     (5, &lesson_05_user::UserNamespace),
     (6, &lesson_06_net::NetNamespace),
+    (7, &lesson_07_join::JoinNamespaces),
 ];
 const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (1, &solution_01_uts::UtsNamespace),
@@ -31,7 +32,13 @@ const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (4, &solution_04_mount::MountNamespace),
     (5, &solution_05_user::UserNamespace),
     (6, &solution_06_net::NetNamespace),
+    (7, &solution_07_join::JoinNamespaces),
 ];
+
+/// The way into a running container (`exec`), from lesson 07 on.
+const JOIN_LESSON: u8 = 7;
+const EXERCISE_JOIN: &dyn Join = &lesson_07_join::JoinNamespaces;
+const SOLUTION_JOIN: &dyn Join = &solution_07_join::JoinNamespaces;
 
 /// The highest lesson number.
 pub const LAST_LESSON: u8 = SOLUTION_NAMESPACES[SOLUTION_NAMESPACES.len() - 1].0;
@@ -52,8 +59,8 @@ pub fn source(binary: Binary, lesson: u8) -> Source {
     }
 }
 
-/// What `binary` is made of: lesson 00's process and, in lesson order,
-/// every namespace lesson up to its level.
+/// What `binary` is made of: lesson 00's process, in lesson order every
+/// namespace lesson up to its level, and lesson 07's way in.
 pub fn parts(binary: Binary) -> Parts {
     let process = match source(binary, 0) {
         Source::Exercise => EXERCISE_PROCESS,
@@ -70,10 +77,15 @@ pub fn parts(binary: Binary) -> Parts {
             },
         )
         .collect();
+    let join = (binary.level >= JOIN_LESSON).then(|| match source(binary, JOIN_LESSON) {
+        Source::Exercise => EXERCISE_JOIN,
+        Source::Solution => SOLUTION_JOIN,
+    });
     Parts {
         binary,
         process,
         namespaces,
+        join,
     }
 }
 

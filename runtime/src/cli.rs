@@ -29,6 +29,7 @@ pub const INTRODUCED_IN: &[(&str, u8)] = &[
     ("subnet", 6),
     ("nat", 6),
     ("name", 7),
+    ("keep_net", 7),
     ("ps", 7),
     ("ns", 7),
     ("exec", 7),
@@ -87,6 +88,9 @@ struct RunArgs {
     /// Register the container under NAME for `ps`, `ns` and `exec`
     #[arg(long, value_name = "NAME", value_parser = config::parse_name)]
     name: Option<String>,
+    /// Name the container's network namespace NAME for `ip netns exec`
+    #[arg(long, value_name = "NAME", value_parser = config::parse_name)]
+    keep_net: Option<String>,
     /// The command to run, after `--` [default: /bin/sh]
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -185,6 +189,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         subnet: run.subnet,
         nat: run.nat,
         name: run.name,
+        keep_net: run.keep_net,
         command: if run.command.is_empty() {
             vec![config::DEFAULT_COMMAND.to_string()]
         } else {
@@ -318,6 +323,7 @@ mod tests {
                 "--subnet=10.88.0.0/24",
                 "--nat",
                 "--name=web",
+                "--keep-net=web",
                 "--",
                 "true",
             ],
@@ -327,6 +333,7 @@ mod tests {
         assert_eq!(config.uid_maps[0].count, 65536);
         assert_eq!(config.subnet.unwrap().prefix_len, 24);
         assert_eq!(config.name.as_deref(), Some("web"));
+        assert_eq!(config.keep_net.as_deref(), Some("web"));
     }
 
     #[test]
@@ -338,6 +345,7 @@ mod tests {
             (&["--uid-map", "0:0:1"][..], "lesson 05 (user)"),
             (&["--net", "bridge"][..], "lesson 06 (net)"),
             (&["ps"][..], "lesson 07 (join)"),
+            (&["--keep-net", "web"][..], "lesson 07 (join)"),
         ] {
             let error = parse_at(0, args).unwrap_err();
             assert!(error.to_string().contains(lesson), "{error}");

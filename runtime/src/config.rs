@@ -48,6 +48,9 @@ pub struct Config {
     pub nat: bool,
     /// Lesson 07: the name the container is registered under.
     pub name: Option<String>,
+    /// Lesson 07: the name under /run/netns that keeps the container's
+    /// network namespace, for `ip netns exec`.
+    pub keep_net: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -67,6 +70,7 @@ impl Default for Config {
             subnet: None,
             nat: false,
             name: None,
+            keep_net: None,
             command: vec![DEFAULT_COMMAND.to_string()],
         }
     }

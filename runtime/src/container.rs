@@ -34,6 +34,7 @@ use crate::config::{CONTAINER_PATH, Config};
 use crate::course::Binary;
 use crate::error::{Context, Error, LESSON_PANICKED, RUNTIME_FAILED, Result};
 use crate::fault;
+use crate::join::{self, Join};
 use crate::namespace::Namespace;
 use crate::panics::{self, lesson_code};
 use crate::process::{Ending, Process};
@@ -42,12 +43,13 @@ use crate::state;
 use crate::sync::{self, ChildEnd};
 use crate::transcript;
 
-/// A runtime assembled from lessons: one [`Process`] and the namespaces,
-/// in lesson order.
+/// A runtime assembled from lessons: one [`Process`], the namespaces in
+/// lesson order, and from lesson 07 on the way into a running container.
 pub struct Parts {
     pub binary: Binary,
     pub process: &'static dyn Process,
     pub namespaces: Vec<&'static dyn Namespace>,
+    pub join: Option<&'static dyn Join>,
 }
 
 /// The whole program: parse the command line, run the container, exit.
@@ -63,8 +65,7 @@ pub fn main(parts: Parts) -> ExitCode {
             transcript::set_quiet(config.quiet);
             run(&parts, &config)
         }
-        Ok(Request::Tool(tool)) => Err(Error::new(format!("{tool:?} is not available yet"))
-            .fix("lesson 07 (join) builds `ps`, `ns` and `exec`")),
+        Ok(Request::Tool(tool)) => join::run_tool(&parts, tool),
         Err(error) => Err(error),
     };
     ExitCode::from(outcome.unwrap_or_else(|error| {
@@ -229,8 +230,9 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// `exec` the command; only returns if that failed.
-fn become_the_command(process: &dyn Process, config: &Config) -> Error {
+/// `exec` the command; only returns if that failed. Lesson 07's `exec`
+/// uses it too, in the process it forks inside a running container.
+pub fn become_the_command(process: &dyn Process, config: &Config) -> Error {
     // execvp* search the PATH of the *calling* process, not the one in
     // the environment they pass on, so the search must follow the
     // container's PATH, never the host's.

@@ -23,13 +23,22 @@ pub fn step(name: &str) {
         return;
     };
     if wanted == "list" {
-        eprintln!("nslab-fault: step {name}");
+        say(&format!("nslab-fault: step {name}\n"));
     } else if wanted == name {
-        eprintln!("nslab-fault: stopped at {name}");
+        say(&format!("nslab-fault: stopped at {name}\n"));
         loop {
             nix::unistd::pause();
         }
     }
+}
+
+/// One line on stderr in one `write`: the runtime and the container share
+/// stderr and pass their steps at the same moment, and `eprintln!` may
+/// write a line in pieces, which the two would interleave.
+#[cfg(debug_assertions)]
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// The step after the `k`-th lesson's `hook` (counting from 1).

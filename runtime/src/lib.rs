@@ -12,7 +12,10 @@
 //! the state directory on the host ([`state`]), the container's generated
 //! `/etc` files ([`conf`]), paths inside a rootfs ([`paths`]), a small
 //! netlink client ([`netlink`]) and the bridge network's shared state on
-//! the host ([`network`]) for lesson 06.
+//! the host ([`network`]) for lesson 06, and for lesson 07 the registry
+//! of named containers ([`registry`]), the tools `ps`, `ns` and `exec`
+//! with the [`Join`] contract ([`join`]) and named network namespaces
+//! ([`netns`]).
 
 pub mod cli;
 pub mod conf;
@@ -21,12 +24,15 @@ pub mod container;
 pub mod course;
 pub mod error;
 pub mod fault;
+pub mod join;
 pub mod namespace;
 pub mod netlink;
+pub mod netns;
 pub mod network;
 pub mod panics;
 pub mod paths;
 pub mod process;
+pub mod registry;
 #[cfg(test)]
 mod scratch;
 pub mod signals;
@@ -39,8 +45,10 @@ pub use config::{Config, IdMap, NetMode, Subnet, Volume};
 pub use container::{Parts, main};
 pub use course::{Binary, Flavour};
 pub use error::{Context, Error, Result};
+pub use join::Join;
 pub use namespace::Namespace;
 pub use process::{Ending, Process};
+pub use registry::Entry;
 
 /// The kernel and nix types that appear in the traits' signatures.
 pub use nix::errno::Errno;

@@ -12,8 +12,8 @@
 //! A runtime killed with SIGKILL cannot remove its directory; since the
 //! directory is named after its PID, a dead PID marks a leftover, and
 //! [`clean`] (`just clean`) removes those. Later lessons keep more here
-//! (lesson 06's address leases, lesson 07's registry of named
-//! containers), and extend [`clean`].
+//! (lesson 06's address leases; lesson 07's registry of named containers,
+//! `names/`, see [`registry`]), and extend [`clean`].
 //!
 //! What containers share (the lease table, the bridge) is changed under
 //! [`lock`], an `flock` on the `containers` directory.
@@ -29,7 +29,7 @@ use nix::sys::stat::Mode;
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
-use crate::network;
+use crate::{netns, network, registry};
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
@@ -190,19 +190,24 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
 
 /// `just clean`: remove what killed runtimes left under `state_root` and
 /// on the host (lesson 06: their veth pairs; the bridge and the NAT rule if
-/// no running container uses them), and say what it did, a sentence each.
+/// no running container uses them; lesson 07: the network namespace names
+/// they kept, and names in the registry that no running container holds),
+/// and say what it did, a sentence each.
 pub fn clean(state_root: &Path) -> Result<Vec<String>> {
     let mut removed = Vec::new();
     for dir in leftovers(state_root) {
         removed.extend(clean_up_container(state_root, &dir)?);
     }
+    removed.extend(registry::clean(state_root));
     Ok(removed)
 }
 
 /// What `just clean` does for one runtime, `runtime`, that a tool has just
 /// killed: it may not be reaped yet, so its PID still looks alive.
 pub fn clean_up_after(state_root: &Path, runtime: Pid) -> Result<Vec<String>> {
-    clean_up_container(state_root, &container_dir_of(state_root, runtime))
+    let mut removed = clean_up_container(state_root, &container_dir_of(state_root, runtime))?;
+    removed.extend(registry::clean(state_root));
+    Ok(removed)
 }
 
 fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
@@ -210,6 +215,7 @@ fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         Some(pid) => network::release(state_root, pid)?,
         None => Vec::new(),
     };
+    removed.extend(netns::release(dir)?);
     if dir.exists() {
         remove_container_dir(dir)?;
         removed.push(format!("removed {} (its runtime is gone)", dir.display()));

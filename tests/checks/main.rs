@@ -22,6 +22,7 @@ mod lesson03;
 mod lesson04;
 mod lesson05;
 mod lesson06;
+mod lesson07;
 mod properties;
 mod reliability;
 mod runtime_core;

@@ -7,9 +7,10 @@ use std::path::Path;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use nslab_runtime::config::DEFAULT_SUBNET;
-use nslab_runtime::state;
+use nslab_runtime::{registry, state};
 use serial_test::{file_parallel, file_serial};
 
+use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
 use crate::support::run::{run_binary, trapping};
 use crate::support::target::{Target, binary_names};
@@ -251,4 +252,191 @@ fn just_clean_removes_what_a_killed_bridged_runtime_left() {
          (bridge, NAT table, lease), forwarding {}",
         forwarding()
     );
+}
+
+/// Lesson 07's flags and tools are refused by name before it.
+#[test]
+fn name_keep_net_and_the_tools_before_lesson_07_are_refused_naming_lesson_07() {
+    for name in ["solution-04", "lesson-04"] {
+        for args in [
+            &["--name", "web", "--", "true"][..],
+            &["--keep-net", "web", "--", "true"],
+            &["ps"],
+            &["exec", "web", "--", "true"],
+        ] {
+            run_binary(name, args)
+                .expect_one_error_line(125, &[args[0], "lesson 07"])
+                .expect_stdout("");
+        }
+    }
+}
+
+/// `ps` lists a named container while it runs, and no longer once it
+/// has ended; its registry entry goes with it.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn ps_lists_a_named_container_while_it_runs() {
+    let _host = HostGuard::begin();
+    let mut named = Named::start(Container::for_lesson(7), "true");
+    let pid = named.pid().to_string();
+    let ps = named.tool(&["ps"]);
+    ps.expect_success();
+    let listed = ps.stdout.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() >= 4 && fields[0] == named.name && fields[1] == pid && fields[3] == "sh"
+    });
+    if !listed || !ps.stdout.starts_with("NAME") {
+        ps.fail(&format!(
+            "should list {} with its PID {pid} and its command under a NAME PID AGE COMMAND header",
+            named.name
+        ));
+    }
+    let name = named.name.clone();
+    let tool = Container::for_lesson(7);
+    named.stop();
+    let after = tool.tool(&["ps"]);
+    after.expect_success();
+    if after.stdout.contains(&name) {
+        after.fail(&format!(
+            "should no longer list {name}: the container has ended"
+        ));
+    }
+}
+
+/// `ns NAME` shows, for every kind, what `readlink /proc/PID/ns/KIND`
+/// says for the container and for the host.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn ns_shows_every_namespace_beside_the_hosts() {
+    let _host = HostGuard::begin();
+    let mut named = Named::start(Container::for_lesson(7), "true");
+    let container = namespaces_of(named.pid());
+    let host = namespaces_of(std::process::id() as i32);
+    let outcome = named.tool(&["ns", &named.name]);
+    outcome.expect_success();
+    let rows: Vec<Vec<&str>> = outcome
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    let shown_container: String = rows.iter().map(|row| format!("{}\n", row[1])).collect();
+    let shown_host: String = rows.iter().map(|row| format!("{}\n", row[2])).collect();
+    if shown_container != container || shown_host != host {
+        outcome.fail(&format!(
+            "should show the container's namespaces\n{container}beside the host's\n{host}"
+        ));
+    }
+    insta::with_settings!({filters => vec![(r"\[\d+\]", "[ID]")]}, {
+        insta::assert_snapshot!("ns-table", outcome.stdout);
+    });
+    named.stop();
+}
+
+/// A name is one running container's: a second one is refused before it
+/// starts, with one line.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_name_already_running_is_refused() {
+    let _host = HostGuard::begin();
+    let named = Named::start(Container::for_lesson(7), "true");
+    Container::for_lesson(7)
+        .narrated()
+        .flag(format!("--name={}", named.name))
+        .run(&["true"])
+        .expect_one_error_line(125, &["--name", &named.name, "already running"]);
+    named.stop();
+}
+
+/// The same for a network namespace name: `/run/netns/NAME` exists.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_kept_network_namespace_name_that_exists_is_refused() {
+    let _host = HostGuard::begin();
+    let named = Named::start_keeping_net(Container::for_lesson(7), "true");
+    Container::for_lesson(7)
+        .narrated()
+        .flag(format!("--keep-net={}", named.name))
+        .run(&["true"])
+        .expect_one_error_line(125, &["--keep-net", "/run/netns", "already exists"]);
+    named.stop();
+}
+
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn exec_into_a_name_that_is_not_running_is_refused() {
+    let _host = HostGuard::begin();
+    let name = fresh_name();
+    Container::for_lesson(7)
+        .tool(&["exec", &name, "--", "true"])
+        .expect_one_error_line(125, &[&name, "not running"])
+        .expect_stdout("");
+    Container::for_lesson(7)
+        .tool(&["ns", &name])
+        .expect_one_error_line(125, &[&name, "not running"]);
+}
+
+/// A runtime killed by SIGKILL cannot remove its entry: the entry is then
+/// stale, refused (one line, 125) and removed when seen, never trusted.
+/// `just clean` removes the rest.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_stale_entry_of_a_killed_runtime_is_refused_and_removed() {
+    let _host = HostGuard::begin();
+    let named = Named::start(Container::for_lesson(7), "true");
+    let (name, runtime) = (named.name.clone(), named.runtime_pid());
+    let tool = Container::for_lesson(7);
+    named.kill_runtime();
+    let link = registry::name_path(Path::new(state::ROOT_STATE_DIR), &name);
+    let left_behind = std::fs::symlink_metadata(&link).is_ok();
+    let exec = tool.tool(&["exec", &name, "--", "true"]);
+    let removed = std::fs::symlink_metadata(&link).is_err();
+    let ps = tool.tool(&["ps"]);
+    // `just clean`, before any expectation can fail: the host guard
+    // would report the dead runtime's directory as well.
+    let cleaned = state::clean(Path::new(state::ROOT_STATE_DIR)).expect("just clean");
+    assert!(
+        left_behind,
+        "a runtime killed by SIGKILL should have left {} behind",
+        link.display()
+    );
+    exec.expect_one_error_line(125, &[&name, "not running", "stale"]);
+    assert!(
+        removed,
+        "`exec` should have removed the stale entry {}",
+        link.display()
+    );
+    ps.expect_success();
+    if ps.stdout.contains(&name) {
+        ps.fail(&format!(
+            "should not list {name}: its runtime (pid {runtime}) was killed"
+        ));
+    }
+    assert!(
+        cleaned
+            .iter()
+            .any(|line| line.contains(&runtime.to_string())),
+        "`just clean` should remove what the runtime {runtime} left: {cleaned:?}"
+    );
+}
+
+/// Only root may name a network namespace in /run/netns: `nobody` is
+/// refused before anything starts.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn keep_net_as_a_normal_user_is_refused() {
+    let _host = HostGuard::begin();
+    Container::for_lesson(7)
+        .by_nobody()
+        .narrated()
+        .flag("--keep-net=mine")
+        .run(&["true"])
+        .expect_one_error_line(125, &["--keep-net", "root"]);
 }

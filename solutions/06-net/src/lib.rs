@@ -301,13 +301,19 @@ fn no_free_address(subnet: &Subnet) -> Error {
 /// everything else goes) and the routes through our own bridge.
 fn host_routes() -> Result<Vec<Subnet>> {
     let mut netlink = connect()?;
-    let bridge = netlink.link_index(BRIDGE).ok();
+    // Another container may add the bridge, or remove it, while we look:
+    // a route on the bridge as it was before the dump or after it is ours.
+    let bridge_before = netlink.link_index(BRIDGE).ok();
     let routes = netlink.ipv4_routes().context("list the host's routes")?;
+    let bridge_after = netlink.link_index(BRIDGE).ok();
+    let on_the_bridge = |device: Option<u32>| {
+        device.is_some() && (device == bridge_before || device == bridge_after)
+    };
     let main = u32::from(RouteHeader::RT_TABLE_MAIN);
     Ok(routes
         .into_iter()
         .filter(|route| route.table == main && route.destination.prefix_len > 0)
-        .filter(|route| bridge.is_none() || route.device != bridge)
+        .filter(|route| !on_the_bridge(route.device))
         .map(|route| route.destination)
         .collect())
 }

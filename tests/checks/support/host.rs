@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nslab_runtime::state;
+use nslab_runtime::{netns, registry, state};
 
 use super::run::NOBODY;
 
@@ -134,7 +134,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("hostname", read("/proc/sys/kernel/hostname")),
         ("domainname", read("/proc/sys/kernel/domainname")),
-        ("mounts", read("/proc/self/mountinfo")),
+        ("mounts", mounts()),
         ("System V IPC objects", ipc_objects()),
         ("network links", links()),
         ("network addresses", addresses()),
@@ -151,6 +151,18 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         (STATE_DIRECTORY, state_dir(0)),
         (NOBODYS_STATE_DIRECTORY, state_dir(NOBODY.uid)),
     ])
+}
+
+/// The host's mount table, but for the mount `/run/netns` on itself:
+/// like `ip netns add`, the first `--keep-net` (lesson 07) makes
+/// `/run/netns` a shared mount point and leaves it for good. The names
+/// mounted below it still count.
+fn mounts() -> String {
+    read("/proc/self/mountinfo")
+        .lines()
+        .filter(|line| line.split(' ').nth(4) != Some(netns::RUN_DIR))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn read(path: &str) -> String {
@@ -231,15 +243,26 @@ fn firewall() -> String {
 }
 
 /// What is in the state directory of user `uid`'s runtimes, but for the
-/// directories of runtimes still running (other checks' containers, which
-/// remove theirs when they end) and the empty `containers` directory the
-/// first run makes. What a runtime leaves behind when it ends shows.
+/// directories and names (lesson 07) of runtimes still running (other
+/// checks' containers, which remove theirs when they end) and the empty
+/// `containers` directory the first run makes. What a runtime leaves
+/// behind when it ends shows.
 fn state_dir(uid: u32) -> String {
     let root = state_root(uid);
     let containers = root.join(state::CONTAINERS);
+    let names = root.join(registry::NAMES);
     list_dir(&root)
         .lines()
         .filter(|entry| {
+            if Path::new(entry) == names {
+                return false;
+            }
+            if let Ok(name) = Path::new(entry).strip_prefix(&names) {
+                let runtime = std::fs::read_link(names.join(name))
+                    .ok()
+                    .and_then(|target| state::owner(&target));
+                return !runtime.is_some_and(state::runtime_is_alive);
+            }
             let Ok(below) = Path::new(entry).strip_prefix(&containers) else {
                 return true;
             };

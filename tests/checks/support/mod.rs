@@ -3,12 +3,13 @@
 //! check which changed the host ([`host`]), the host's view of processes
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
 //! root filesystems and mount tables of lesson 04 ([`mounts`]), the
-//! host's side of lesson 06's network ([`net`]) and killing the runtime
-//! on purpose ([`faults`]).
+//! host's side of lesson 06's network ([`net`]), lesson 07's named
+//! containers ([`join`]) and killing the runtime on purpose ([`faults`]).
 
 pub mod faults;
 pub mod host;
 pub mod ipc;
+pub mod join;
 pub mod mounts;
 pub mod net;
 pub mod procs;

@@ -202,7 +202,23 @@ impl Container {
     /// The runtime's command line that runs `command`, to start as the
     /// caller sees fit (with an environment of its own, say).
     pub fn command(&self, command: &[&str]) -> Command {
-        let (program, arguments) = self.program_and_arguments(command);
+        self.process(self.runtime_arguments(command))
+    }
+
+    /// Run one of the binary's tools (lesson 07: `ps`, `ns NAME`,
+    /// `exec NAME -- CMD`) to the end, as this container's user.
+    pub fn tool(&self, args: &[&str]) -> Outcome {
+        let arguments: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let output = assert_cmd::Command::from_std(self.process(arguments.clone()))
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+        Outcome::from_output(self.invocation_of(arguments), &output)
+    }
+
+    /// The binary, as this container's user, with `arguments`.
+    fn process(&self, arguments: Vec<String>) -> Command {
+        let (program, arguments) = self.program_with(arguments);
         let mut process = Command::new(program);
         process.args(arguments);
         if self.run_as.is_some() {
@@ -214,16 +230,19 @@ impl Container {
 
     /// The program to start, and its arguments.
     fn program_and_arguments(&self, command: &[&str]) -> (String, Vec<String>) {
+        self.program_with(self.runtime_arguments(command))
+    }
+
+    /// The program that runs the binary with `runtime_arguments`, as this
+    /// container's user, and its arguments.
+    fn program_with(&self, runtime_arguments: Vec<String>) -> (String, Vec<String>) {
         match &self.run_as {
-            None => (
-                self.target.path().to_string(),
-                self.runtime_arguments(command),
-            ),
+            None => (self.target.path().to_string(), runtime_arguments),
             Some(run_as) => {
                 let copy = run_as.copy.path.join(self.target.name());
                 let mut arguments = run_as.user.setpriv_arguments();
                 arguments.push(copy.display().to_string());
-                arguments.extend(self.runtime_arguments(command));
+                arguments.extend(runtime_arguments);
                 ("setpriv".to_string(), arguments)
             }
         }
@@ -239,6 +258,11 @@ impl Container {
 
     /// The command line as a learner would type it.
     pub fn invocation(&self, command: &[&str]) -> String {
+        self.invocation_of(self.runtime_arguments(command))
+    }
+
+    /// The same, for the binary with `runtime_arguments`.
+    fn invocation_of(&self, runtime_arguments: Vec<String>) -> String {
         let mut words = match &self.run_as {
             None => Vec::new(),
             Some(run_as) => {
@@ -248,7 +272,7 @@ impl Container {
             }
         };
         words.push(self.target.name());
-        words.extend(abbreviated(self.runtime_arguments(command)));
+        words.extend(abbreviated(runtime_arguments));
         words
             .into_iter()
             .map(shell_quote)
@@ -605,7 +629,8 @@ impl Running {
     /// A runtime killed like this cannot clean up after itself, so we do
     /// what `just clean` would (its state directory; from lesson 06 its
     /// veth pair, and the bridge and NAT rule if it was the last to use
-    /// them): after it has died, but before it is reaped, so that no host
+    /// them; from lesson 07 its name and its kept network namespace):
+    /// after it has died, but before it is reaped, so that no host
     /// guard ever sees a dead runtime's directory that is not a real leak
     /// (see `host::state_dir`).
     fn kill_all(&mut self) {

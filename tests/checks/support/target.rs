@@ -17,6 +17,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("lesson-04", env!("CARGO_BIN_EXE_lesson-04")),
     ("lesson-05", env!("CARGO_BIN_EXE_lesson-05")),
     ("lesson-06", env!("CARGO_BIN_EXE_lesson-06")),
+    ("lesson-07", env!("CARGO_BIN_EXE_lesson-07")),
     ("solution-00", env!("CARGO_BIN_EXE_solution-00")),
     ("solution-01", env!("CARGO_BIN_EXE_solution-01")),
     ("solution-02", env!("CARGO_BIN_EXE_solution-02")),
@@ -24,6 +25,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("solution-04", env!("CARGO_BIN_EXE_solution-04")),
     ("solution-05", env!("CARGO_BIN_EXE_solution-05")),
     ("solution-06", env!("CARGO_BIN_EXE_solution-06")),
+    ("solution-07", env!("CARGO_BIN_EXE_solution-07")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

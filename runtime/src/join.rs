@@ -1,0 +1,199 @@
+//! Lesson 07: the tools that work on running containers, and the
+//! contract for entering one.
+//!
+//! * `ps` lists the named containers that run ([`crate::registry`]);
+//! * `ns NAME` shows each of a container's namespaces beside the host's,
+//!   like `ls -l /proc/PID/ns` or `lsns`;
+//! * `exec NAME -- CMD` runs a command inside a running container: the
+//!   core finds the container, the lesson's [`Join`] enters it.
+
+use std::io::Write;
+use std::path::Path;
+
+use nix::sched::CloneFlags;
+use nix::unistd::Pid;
+
+use crate::cli::Tool;
+use crate::config::Config;
+use crate::container::{Parts, become_the_command};
+use crate::error::{Context, Error, Result};
+use crate::panics::lesson_code;
+use crate::process::Process;
+use crate::registry::{self, Entry};
+use crate::state;
+
+// ANCHOR: kinds
+/// Every kind of namespace, by its file name in `/proc/PID/ns`, with the
+/// flag `setns(2)` takes for it, in alphabetical order (as `ls` shows
+/// them).
+pub const KINDS: [(&str, CloneFlags); 8] = [
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("time", CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)),
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+];
+// ANCHOR_END: kinds
+
+// ANCHOR: join
+/// What lesson 07 implements: how to run a command inside a running
+/// container.
+pub trait Join: Sync {
+    /// Run `command` (its `argv()` and clean `environment()`) inside the
+    /// running `container`: in each of its namespaces, at its root and
+    /// working directory, as its user. Returns the exit status the command
+    /// earns, by lesson 00's rules (`process`).
+    fn exec(&self, container: &Entry, command: &Config, process: &dyn Process) -> Result<u8>;
+}
+// ANCHOR_END: join
+
+/// Run `tool` and return the exit status it earns.
+pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
+    let state_root = state::root();
+    match tool {
+        Tool::Ps => {
+            print(&ps(&registry::running(&state_root), registry::now()));
+            Ok(0)
+        }
+        Tool::Ns { name } => {
+            let container = find(&state_root, &name)?;
+            print(&ns(container.pid)?);
+            Ok(0)
+        }
+        Tool::Exec { name, command } => {
+            let container = find(&state_root, &name)?;
+            let join = parts.join.ok_or_else(|| {
+                Error::new("this binary has no `exec`").fix("use lesson-07 or later")
+            })?;
+            let command = Config {
+                quiet: true,
+                hostname: container.hostname.clone(),
+                command,
+                ..Config::default()
+            };
+            lesson_code(|| join.exec(&container, &command, parts.process))
+        }
+    }
+}
+
+fn find(state_root: &Path, name: &str) -> Result<Entry> {
+    registry::find(state_root, name).map_err(|missing| registry::not_running(name, &missing))
+}
+
+fn print(text: &str) {
+    // A closed pipe (`ps | head -1`) is not the runtime's failure.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// The table `ps` prints: one running container a line.
+pub fn ps(containers: &[Entry], now: u64) -> String {
+    let mut table = format!("{:<20} {:>8} {:>6}  COMMAND\n", "NAME", "PID", "AGE");
+    for container in containers {
+        table.push_str(&format!(
+            "{:<20} {:>8} {:>6}  {}\n",
+            container.name,
+            container.pid,
+            age(now.saturating_sub(container.created)),
+            container.command.join(" ")
+        ));
+    }
+    table
+}
+
+/// `59s`, `12m`, `5h`, `3d`: like `docker ps`, only the largest unit.
+fn age(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m", seconds / 60),
+        3600..86400 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86400),
+    }
+}
+
+// ANCHOR: ns
+/// The table `ns` prints: for each kind, the namespace of process `pid`
+/// beside this process's (the host's), as `readlink /proc/PID/ns/KIND`
+/// names them: `uts:[4026532301]`, the kind and the inode number.
+pub fn ns(pid: Pid) -> Result<String> {
+    let mut table = format!("{:<7} {:<20} {:<20} SAME\n", "KIND", "CONTAINER", "HOST");
+    for (kind, _) in KINDS {
+        let container = namespace_of(&pid.to_string(), kind)?;
+        let host = namespace_of("self", kind)?;
+        let shared = if container == host { "shared" } else { "own" };
+        table.push_str(&format!("{kind:<7} {container:<20} {host:<20} {shared}\n"));
+    }
+    Ok(table)
+}
+
+/// `readlink /proc/PROCESS/ns/KIND`.
+fn namespace_of(process: &str, kind: &str) -> Result<String> {
+    let link = format!("/proc/{process}/ns/{kind}");
+    std::fs::read_link(&link)
+        .map(|target| target.to_string_lossy().into_owned())
+        .with_context(|| format!("readlink {link}"))
+}
+// ANCHOR_END: ns
+
+/// For the lesson's `exec`, in the forked child inside the container:
+/// become the command, or print why not on stderr (one line, as the
+/// runtime prints its errors) and exit with the status that earns (126,
+/// 127: lesson 00's rules).
+pub fn exec_or_exit(process: &dyn Process, command: &Config) -> ! {
+    let error = become_the_command(process, command);
+    let program = std::env::args().next().unwrap_or_default();
+    let program = program.rsplit('/').next().unwrap_or("nslab");
+    eprintln!("{program}: {error}");
+    // SAFETY: _exit(2) ends the process at once; this is a forked copy
+    // of the runtime, whose exit handlers and buffers belong to the
+    // original.
+    unsafe { libc::_exit(error.status().into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_use_the_largest_unit() {
+        assert_eq!(age(0), "0s");
+        assert_eq!(age(59), "59s");
+        assert_eq!(age(60), "1m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(200_000), "2d");
+    }
+
+    #[test]
+    fn ns_of_ourselves_shares_every_namespace() {
+        let table = ns(Pid::this()).unwrap();
+        let rows: Vec<&str> = table.lines().skip(1).collect();
+        assert_eq!(rows.len(), KINDS.len());
+        assert!(rows.iter().all(|row| row.ends_with("shared")), "{table}");
+    }
+
+    #[test]
+    fn ps_lists_name_pid_age_and_command() {
+        let entry = Entry {
+            name: "web".into(),
+            pid: Pid::from_raw(4242),
+            start_time: 1,
+            runtime: Pid::from_raw(4241),
+            created: 100,
+            hostname: "box".into(),
+            rootfs: None,
+            command: vec!["sleep".into(), "30".into()],
+        };
+        let table = ps(&[entry], 190);
+        assert_eq!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["web", "4242", "1m", "sleep", "30"]
+        );
+    }
+}
