@@ -186,8 +186,7 @@ pub fn run(parts: &Parts, config: &Config) -> Result<u8> {
 /// the exit status the failure earns.
 fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &SigSet) -> isize {
     signals::reset_in_child(mask_before);
-    // If the runtime dies (even by SIGKILL), take the container with it.
-    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    die_with_the_runtime();
     if !channel.wait_for_go() {
         return RUNTIME_FAILED.into();
     }
@@ -200,6 +199,11 @@ fn child(parts: &Parts, config: &Config, channel: &mut ChildEnd, mask_before: &S
     error.status().into()
 }
 // ANCHOR_END: child
+
+/// If the runtime dies (even by SIGKILL), take the container with it.
+fn die_with_the_runtime() {
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+}
 
 fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
     // The container starts at its root, as with `docker run`, and none of
@@ -217,7 +221,7 @@ fn set_up_inside(parts: &Parts, config: &Config) -> Result<()> {
         lesson_code(|| namespace.first_in_child(config))?;
     }
     // Changing credentials clears the parent-death signal: ask again.
-    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    die_with_the_runtime();
     for (k, namespace) in parts.namespaces.iter().enumerate() {
         lesson_code(|| namespace.in_child(config))?;
         fault::step_after("in_child", k);

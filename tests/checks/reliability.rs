@@ -24,7 +24,7 @@ use crate::support::faults::{
 use crate::support::mounts::shared_rootfs_flag;
 use crate::support::net::{a_host_route, eth0_address, gateway, is_a_containers_address, stop};
 use crate::support::procs::{Process, descendants_of, describe, eventually};
-use crate::support::run::{Running, run_binary, run_binary_as_nobody, trapping};
+use crate::support::run::{Running, trapping};
 use crate::support::target::binary_names;
 use crate::support::{Container, HostGuard, Outcome, random_hex};
 
@@ -191,12 +191,13 @@ fn bad_inputs_are_one_line_naming_the_fix_125_and_no_host_change() {
     for case in cases {
         let guard = HostGuard::begin();
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
-        let binary = format!("solution-{:02}", case.level);
-        let outcome = if case.unprivileged {
-            run_binary_as_nobody(&binary, &args)
+        let solution = Container::solution(case.level);
+        let runner = if case.unprivileged {
+            solution.by_nobody()
         } else {
-            run_binary(&binary, &args)
+            solution
         };
+        let outcome = runner.tool(&args);
         let names: Vec<&str> = case.names.iter().map(String::as_str).collect();
         outcome.expect_one_error_line(125, &names).expect_stdout("");
         if !outcome.stderr.contains("(fix: ") {

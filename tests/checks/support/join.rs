@@ -4,8 +4,8 @@
 
 use nix::sys::signal::Signal;
 
-use super::random_hex;
 use super::run::{Container, Outcome, Running, trapping};
+use super::{namespace_of, random_hex};
 
 /// Every kind of namespace, as `/proc/PID/ns` names them.
 pub const KINDS: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
@@ -22,12 +22,7 @@ pub fn readlink_every_namespace() -> String {
 pub fn namespaces_of(pid: i32) -> String {
     KINDS
         .iter()
-        .map(|kind| {
-            let link = format!("/proc/{pid}/ns/{kind}");
-            let target =
-                std::fs::read_link(&link).unwrap_or_else(|e| panic!("readlink {link}: {e}"));
-            format!("{}\n", target.display())
-        })
+        .map(|kind| format!("{}\n", namespace_of(&pid.to_string(), kind)))
         .collect()
 }
 

@@ -60,8 +60,15 @@ pub fn require_root() {
 
 /// What `readlink /proc/self/ns/KIND` says on the host, e.g. `uts:[4026531838]`.
 pub fn host_namespace(kind: &str) -> String {
-    std::fs::read_link(format!("/proc/self/ns/{kind}"))
-        .unwrap_or_else(|e| panic!("readlink /proc/self/ns/{kind}: {e}"))
+    namespace_of("self", kind)
+}
+
+/// What `readlink /proc/PROCESS/ns/KIND` says on the host, for a PID or
+/// `self`.
+pub fn namespace_of(process: &str, kind: &str) -> String {
+    let link = format!("/proc/{process}/ns/{kind}");
+    std::fs::read_link(&link)
+        .unwrap_or_else(|e| panic!("readlink {link}: {e}"))
         .to_string_lossy()
         .into_owned()
 }

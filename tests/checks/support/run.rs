@@ -320,22 +320,6 @@ pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
     Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
 }
 
-/// The same as `nobody` (uid and gid 65534, no groups).
-pub fn run_binary_as_nobody(name: &str, args: &[&str]) -> Outcome {
-    let copy = readable_copy(name);
-    let output = assert_cmd::Command::new("setpriv")
-        .args(NOBODY.setpriv_arguments())
-        .arg(copy.path.join(name))
-        .args(args)
-        .timeout(TIMEOUT)
-        .output()
-        .expect("run setpriv");
-    Outcome::from_output(
-        format!("setpriv --reuid=65534 {name} {}", args.join(" ")),
-        &output,
-    )
-}
-
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
 /// `TERM`) comes and exits with `status`: it has a handler for the signal.
 pub fn trapping(signal: &str, status: u8) -> String {
