@@ -6,6 +6,10 @@ use std::io::IsTerminal;
 use crate::course::{Check, Lesson, heading_id};
 use crate::harness::Outcome;
 
+/// How a check that could not prepare itself ends its message (the
+/// checks' `support::setup_failure`).
+const SETUP_FAILURE: &str = "(not your code)";
+
 pub struct Style {
     colour: bool,
 }
@@ -68,6 +72,16 @@ pub fn check_result(
     };
     text.push('\n');
     text.push_str(&indent(&outcome.explanation));
+    if outcome.explanation.contains(SETUP_FAILURE) {
+        // The check never got to the learner's code: a hint about it
+        // would send them looking for a mistake that is not there.
+        text.push_str(&format!(
+            "\n      {} `just doctor` checks this machine; run `just lesson {}` again once it is fixed",
+            style.bold("then:"),
+            lesson.number
+        ));
+        return text;
+    }
     text.push_str(&format!("\n      {} {}", style.bold("hint:"), check.hint));
     text.push_str(&format!(
         "\n      {} chapter {:02}, \"{}\" ({}; with `just book`: http://localhost:3000/{}.html#{})",

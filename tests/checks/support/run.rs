@@ -20,10 +20,10 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 use nslab_runtime::state;
 
-use super::TempDir;
 use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::Target;
+use super::{Prepare, TempDir};
 
 /// Long enough for any check; short enough that a hung container fails
 /// the check instead of hanging the whole run.
@@ -303,9 +303,9 @@ impl User {
 fn readable_copy(name: &str) -> TempDir {
     let dir = TempDir::new();
     std::fs::copy(super::target::binary_path(name), dir.path.join(name))
-        .expect("copy the binary for another user");
+        .prepared("copy the binary for another user");
     std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
-        .expect("let others read the copy");
+        .prepared("let others read the copy of the binary");
     dir
 }
 
