@@ -148,7 +148,8 @@ fn with_a_rootfs_no_mount_reaches_a_host_whose_mounts_are_shared() {
     let rootfs = rootfs.display().to_string();
     let container = with_rootfs(&rootfs).shell_command(&["true"]);
     // Fields 4 and 5 of mountinfo: the mount's root and where it is.
-    let below_the_rootfs = format!("awk -v r='{rootfs}' 'index($5, r) == 1 {{ print $5 }}' /proc/self/mountinfo");
+    let below_the_rootfs =
+        format!("awk -v r='{rootfs}' 'index($5, r) == 1 {{ print $5 }}' /proc/self/mountinfo");
     let outcome = in_a_throwaway_mount_namespace(&format!(
         "mount --make-rshared / && {container} || exit $?; {below_the_rootfs}"
     ));
