@@ -121,7 +121,12 @@ fn lesson_status(root: &Path, lesson: &Lesson) -> Status {
 }
 
 pub fn render(rows: &[Row], style: &Style) -> String {
-    let name_width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
+    // Widths in characters, not bytes: `format!` pads by characters.
+    let name_width = rows
+        .iter()
+        .map(|row| row.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let title_width = rows
         .iter()
         .map(|row| row.title.chars().count())

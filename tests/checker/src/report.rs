@@ -133,6 +133,59 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::course::{Course, repo_root};
+    use crate::harness::explain_failure;
+
+    /// What the checks binary printed, as the harness runs it, when lesson
+    /// 04's `mount_proc` forgot `MS_NOSUID`: insta's diff on stdout, one
+    /// line on stderr.
+    const FAILED_SNAPSHOT_STDOUT: &str = include_str!("fixtures/failed-snapshot.stdout");
+    const FAILED_SNAPSHOT_STDERR: &str = include_str!("fixtures/failed-snapshot.stderr");
+
+    #[test]
+    fn a_failed_snapshot_shows_its_diff() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = lesson
+            .check("the_rootfs_is_the_containers_root_and_the_host_is_gone")
+            .unwrap();
+        let outcome = Outcome {
+            passed: false,
+            explanation: explain_failure(FAILED_SNAPSHOT_STDOUT, FAILED_SNAPSHOT_STDERR),
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        for line in [
+            "      the output differs from the expected \"mounts-inside-the-rootfs\" (- expected, + what the check got):",
+            "         / bind rw",
+            "        -/proc proc rw,nosuid,nodev,noexec",
+            "        +/proc proc rw,nodev,noexec",
+            "         /sys sysfs ro",
+        ] {
+            assert!(
+                report.lines().any(|shown| shown == line),
+                "{line:?} is not in:\n{report}"
+            );
+        }
+        assert!(!report.contains("snapshot assertion for"), "{report}");
+        assert!(report.contains("hint:"), "{report}");
+    }
+
+    #[test]
+    fn a_check_that_could_not_prepare_itself_gives_no_hint_about_the_code() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = &lesson.checks[0];
+        let stderr = "thread 'x' (1) panicked at tests/checks/support/mod.rs:34:35:\n\
+                      the check could not plant the symlink: File exists (os error 17) (not your code)\n";
+        let outcome = Outcome {
+            passed: false,
+            explanation: explain_failure("", stderr),
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        assert!(report.contains("      the check could not plant the symlink: File exists (os error 17) (not your code)"), "{report}");
+        assert!(!report.contains("hint:"), "{report}");
+        assert!(report.contains("`just doctor`"), "{report}");
+    }
 
     #[test]
     fn wrapping_breaks_between_words() {
