@@ -246,6 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn the_status_column_lines_up_whatever_the_characters_before_it() {
+        let rows = [
+            row(0, "clöne", "Ünïcode — before the mark", Status::Done),
+            row(1, "uts", "Plain", Status::NotStarted),
+        ];
+        let table = render(&rows, &Style::plain());
+        // In characters, which is what a terminal shows: bytes would count
+        // ö, Ü, ï, — and ✓ as two or three.
+        let status_column = |marker: &str| {
+            let line = table.lines().find(|line| line.contains(marker)).unwrap();
+            line[..line.find(marker).unwrap()].chars().count()
+        };
+        assert_eq!(status_column("✓ done") + 2, status_column("not started"));
+    }
+
+    #[test]
     fn when_every_lesson_is_done_there_is_no_next_one() {
         let rows = [row(0, "clone", "A child", Status::Done)];
         assert!(render(&rows, &Style::plain()).ends_with("you have built a container runtime.\n"));
