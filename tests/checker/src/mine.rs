@@ -4,12 +4,13 @@
 //!
 //! Every container runs every lesson's hooks, so one unfinished lesson
 //! (a `todo!()` in lesson 03) fails the checks of lesson 00 as well. The
-//! checker therefore stops at the first lesson with a failing check and
-//! asks which lesson's code broke it: it runs that check against
-//! `mine-KK` for KK from the check's own lesson up, and the first binary
-//! it fails on names the lesson to fix. The result is recorded for
-//! `just progress`.
+//! checker asks, at the first failing check, which lesson's code broke
+//! it: it runs that check against `mine-KK` for KK from the check's own
+//! lesson up, and the first binary it fails on names the lesson to fix.
+//! It stops after that check's lesson. The result is recorded for `just
+//! progress`.
 
+use nslab_runtime::course::describe_lesson;
 use nslab_runtime::{Binary, Flavour};
 
 use crate::course::{Course, Lesson, repo_root};
@@ -51,22 +52,37 @@ pub fn run(number: u8) -> Result<bool, String> {
         }
     };
 
-    let mut first_failure = None;
+    // The first failing check, and the lesson whose code breaks it.
+    let mut blamed: Option<(String, u8)> = None;
     for lesson in &lessons {
         for check in &lesson.checks {
             let test = lesson.test_name(&check.name);
             let outcome = checks.run(&test, binary);
-            println!("{}", check_result(&style, lesson, check, &outcome, true));
-            if !outcome.passed && first_failure.is_none() {
-                first_failure = Some((lesson.number, test));
+            if !outcome.passed && blamed.is_none() {
+                let culprit = blame(&checks, &test, lesson.number, number, &style);
+                if culprit != lesson.number {
+                    println!(
+                        "  It is your {}: these checks of {lesson_name} fail because of it.",
+                        describe_lesson(culprit),
+                        lesson_name = describe_lesson(lesson.number),
+                    );
+                }
+                blamed = Some((test, culprit));
             }
+            // A check that fails because of a later lesson's code would
+            // send the learner to the wrong chapter: only the culprit's
+            // own failures come with their hint and section.
+            let details = blamed
+                .as_ref()
+                .is_none_or(|(_, culprit)| *culprit == lesson.number);
+            println!("{}", check_result(&style, lesson, check, &outcome, details));
         }
-        if first_failure.is_some() {
+        if blamed.is_some() {
             break;
         }
     }
 
-    let Some((failing_lesson, test)) = first_failure else {
+    let Some((test, culprit)) = blamed else {
         record(None)?;
         println!(
             "\nYour own runtime passes every check of lessons 00 to {number:02}: no solution \
@@ -74,17 +90,6 @@ pub fn run(number: u8) -> Result<bool, String> {
         );
         return Ok(true);
     };
-    println!("\nFinding the lesson that breaks {test}:");
-    let culprit = (failing_lesson..=number)
-        .find(|&level| {
-            let smaller = Binary::new(Flavour::Mine, level);
-            let passed = checks.run(&test, smaller).passed;
-            let mark = if passed { style.pass() } else { style.fail() };
-            println!("  {mark} on {smaller}");
-            !passed
-        })
-        // It failed on mine-NN above; a flaky pass leaves NN to blame.
-        .unwrap_or(number);
     record(Some(culprit))?;
     let culprit = course.lesson(culprit)?;
     println!(
@@ -97,4 +102,20 @@ pub fn run(number: u8) -> Result<bool, String> {
         culprit.number,
     );
     Ok(false)
+}
+
+/// The lesson whose code makes `test` (a check of lesson `from`) fail:
+/// the first of `mine-FROM` .. `mine-LAST` it fails on.
+fn blame(checks: &Checks, test: &str, from: u8, last: u8, style: &Style) -> u8 {
+    println!("  Which of your lessons breaks {test}?");
+    (from..=last)
+        .find(|&level| {
+            let smaller = Binary::new(Flavour::Mine, level);
+            let passed = checks.run(test, smaller).passed;
+            let mark = if passed { style.pass() } else { style.fail() };
+            println!("    {mark} on {smaller}");
+            !passed
+        })
+        // It failed on mine-LAST just now; a flaky pass leaves LAST to blame.
+        .unwrap_or(last)
 }
