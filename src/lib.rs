@@ -1,8 +1,9 @@
 //! The course's binaries, composed from the runtime core and the lessons.
 //!
-//! Every file in `src/bin/` is the same one line: it hands its own name
-//! (`lesson-04`, `solution-04`, `mine-04`) to [`main`], which reads it
-//! back as a [`Binary`] of the course manifest
+//! Every file in `src/bin/` (and in `mine/src/bin/`, the `nslab-mine`
+//! package) is the same one line: it hands its own name (`lesson-04`,
+//! `solution-04`, `mine-04`) to [`main`], which reads it back as a
+//! [`Binary`] of the course manifest
 //! ([`nslab_runtime::course::LESSONS`]) and picks each lesson's crate
 //! from [`COMPOSITION`]:
 //!

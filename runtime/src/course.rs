@@ -178,6 +178,24 @@ impl Flavour {
             Flavour::Mine => "mine",
         }
     }
+
+    /// The cargo package that builds its binaries. `mine-NN` have one of
+    /// their own, so that building the checks (which builds every binary
+    /// of the root package) does not link them too.
+    pub fn package(self) -> &'static str {
+        match self {
+            Flavour::Exercise | Flavour::Solution => "nslab",
+            Flavour::Mine => "nslab-mine",
+        }
+    }
+
+    /// Where its binaries' source files are, from the repository's top.
+    pub fn bin_dir(self) -> &'static str {
+        match self {
+            Flavour::Exercise | Flavour::Solution => "src/bin",
+            Flavour::Mine => "mine/src/bin",
+        }
+    }
 }
 
 /// Whose code runs for one lesson in a binary.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use nslab_checker::course::{Course, repo_root};
 use nslab_runtime::course::{LESSONS, Lesson};
 
-use crate::support::target::{self, Binary};
+use crate::support::target::{self, Binary, Flavour};
 
 const MANIFEST: &str = "runtime/src/course.rs";
 
@@ -116,30 +116,39 @@ fn every_lesson_of_the_manifest_has_its_files_and_no_other_lesson_exists() {
     assert_no_problems(&problems);
 }
 
-/// Every binary of the course is a file in `src/bin/`, all alike, which
-/// cargo builds (autobins): one per flavour and lesson.
+/// Every binary of the course is a file in its flavour's `src/bin/`, all
+/// alike, which cargo builds (autobins): one per flavour and lesson.
 #[test]
 fn src_bin_holds_exactly_the_binaries_of_the_manifest() {
-    let expected: BTreeSet<String> = Binary::all().map(|binary| binary.name()).collect();
-    let found = names_in("src/bin", ".rs");
-    let mut problems = differences(
-        &found,
-        &expected,
-        |name| format!("src/bin/{name}.rs is missing: copy src/bin/solution-00.rs"),
-        |name| format!("src/bin/{name}.rs is not a binary of the manifest: remove it"),
-    );
-    let model = read("src/bin/solution-00.rs");
-    for name in found.intersection(&expected) {
-        if read(&format!("src/bin/{name}.rs")) != model {
-            problems.push(format!(
-                "src/bin/{name}.rs differs from src/bin/solution-00.rs: every binary's file is \
-                 the same, its name says which"
-            ));
+    let model = "src/bin/solution-00.rs";
+    let model_text = read(model);
+    let mut problems = Vec::new();
+    let dirs: BTreeSet<&str> = Flavour::ALL.iter().map(|f| f.bin_dir()).collect();
+    for dir in dirs {
+        let expected: BTreeSet<String> = Binary::all()
+            .filter(|binary| binary.flavour.bin_dir() == dir)
+            .map(|binary| binary.name())
+            .collect();
+        let found = names_in(dir, ".rs");
+        problems.extend(differences(
+            &found,
+            &expected,
+            |name| format!("{dir}/{name}.rs is missing: copy {model}"),
+            |name| format!("{dir}/{name}.rs is not a binary of the manifest: remove it"),
+        ));
+        for name in found.intersection(&expected) {
+            if read(&format!("{dir}/{name}.rs")) != model_text {
+                problems.push(format!(
+                    "{dir}/{name}.rs differs from {model}: every binary's file is the same, \
+                     its name says which"
+                ));
+            }
         }
     }
-    for binary in Binary::all() {
+    // Cargo builds the root package's binaries before these checks run.
+    for binary in Binary::all().filter(|b| b.flavour.package() == env!("CARGO_PKG_NAME")) {
         let path = target::path(&binary);
-        if !path.exists() && found.contains(&binary.name()) {
+        if !path.exists() {
             problems.push(format!("cargo did not build {}", path.display()));
         }
     }

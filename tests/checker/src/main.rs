@@ -134,7 +134,14 @@ fn run_binary(binary: Binary, args: &[&str]) -> Result<bool, String> {
     let name = binary.name();
     let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(repo_root())
-        .args(["build", "--quiet", "--bin", &name])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            binary.flavour.package(),
+            "--bin",
+            &name,
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !built.success() {

@@ -42,7 +42,7 @@ pub fn run(number: u8) -> Result<bool, String> {
         };
         state::save_own_runtime_result(&root, &result)
     };
-    let checks = match Checks::build(&root) {
+    let checks = match build_mine(&root).and_then(|()| Checks::build(&root)) {
         Ok(checks) => checks,
         Err(message) => {
             // Code that does not compile passes no check; which lesson it
@@ -102,6 +102,21 @@ pub fn run(number: u8) -> Result<bool, String> {
         culprit.number,
     );
     Ok(false)
+}
+
+/// `cargo build -p nslab-mine`: the `mine-NN` binaries are a package of
+/// their own, which building the checks does not build.
+fn build_mine(root: &std::path::Path) -> Result<(), String> {
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", Flavour::Mine.package(), "--bins"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("your lessons do not compile together yet; the compiler's messages are above".into())
+    }
 }
 
 /// The lesson whose code makes `test` (a check of lesson `from`) fail:
