@@ -130,7 +130,8 @@ impl OwnRuntime {
             )
         };
         match *self {
-            OwnRuntime::NotChecked => "Your own runtime (no solution code): not checked yet;                  `just lesson N --mine` grades your lessons 00..N together."
+            OwnRuntime::NotChecked => "Your own runtime (no solution code): not checked yet; \
+                                       `just lesson N --mine` grades your lessons 00..N together."
                 .to_string(),
             OwnRuntime::Graded {
                 level,
@@ -148,7 +149,8 @@ impl OwnRuntime {
                 name(lesson)
             ),
             OwnRuntime::Stale { level } => format!(
-                "Your own runtime, lessons 00..{level:02}: {} changed since its last check:                  run `just lesson {level} --mine`.",
+                "Your own runtime, lessons 00..{level:02}: {} changed since its last check: \
+                 run `just lesson {level} --mine`.",
                 style.fail()
             ),
         }
@@ -329,5 +331,10 @@ mod tests {
         );
         let stale = render(&rows, &OwnRuntime::Stale { level: 0 }, &Style::plain());
         assert!(stale.contains("run `just lesson 0 --mine`"), "{stale}");
+        let never = render(&rows, &OwnRuntime::NotChecked, &Style::plain());
+        assert!(
+            never.contains("not checked yet; `just lesson N --mine`"),
+            "{never}"
+        );
     }
 }
