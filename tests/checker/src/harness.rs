@@ -4,23 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use nslab_runtime::Binary;
+
+/// The environment variable that tells the checks which binary to run,
+/// by name (`lesson-04`); unset, each lesson's checks run its solution.
+pub const BINARY_VARIABLE: &str = "NSLAB_BINARY";
+
 /// The compiled `tests/checks` binary.
 pub struct Checks {
     executable: PathBuf,
-}
-
-/// Which binary the checks run against, and up to which lesson.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
-    /// `"lesson"` or `"solution"`.
-    pub flavour: &'static str,
-    pub level: u8,
-}
-
-impl Target {
-    pub fn binary(&self) -> String {
-        format!("{}-{:02}", self.flavour, self.level)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +59,12 @@ impl Checks {
             .collect())
     }
 
-    /// Run one check against `target`.
-    pub fn run(&self, test: &str, target: Target) -> Outcome {
+    /// Run one check against `binary`.
+    pub fn run(&self, test: &str, binary: Binary) -> Outcome {
         let output = Command::new(&self.executable)
             .args([test, "--exact", "--include-ignored", "--nocapture"])
             .args(["--test-threads", "1"])
-            .env("NSLAB_FLAVOUR", target.flavour)
-            .env("NSLAB_LEVEL", target.level.to_string())
+            .env(BINARY_VARIABLE, binary.name())
             // Never write `.snap.new` files into the learner's tree; print
             // a failed snapshot as a diff, without colours, for
             // `explain_failure` to read.

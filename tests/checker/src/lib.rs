@@ -6,6 +6,7 @@
 //!   lesson's files are.
 //! * [`harness`]: builds the checks and runs them one at a time.
 //! * [`check`]: grades a lesson, check by check.
+//! * [`mine`]: grades the learner's own runtime, lessons 00..N (`--mine`).
 //! * [`report`]: prints ✓ and ✗ with a hint and a book section.
 //! * [`advice`]: clippy's advice on the learner's file, after the checks.
 //! * [`book`]: the book's code blocks, includes, links and tables, for the course checks.
@@ -25,6 +26,7 @@ pub mod course;
 pub mod doctor;
 pub mod harness;
 pub mod hint;
+pub mod mine;
 pub mod progress;
 pub mod report;
 pub mod reset;
