@@ -153,7 +153,8 @@ fn enter_namespaces(namespaces: Vec<NamespaceFile>) -> Result<()> {
     // Book: chapter 07, "Exercise: enter_namespaces". We must end up in every
     // namespace we opened. The user namespace's place matters: without root,
     // entering it first gives us the capabilities to enter the others; as root,
-    // entering it first would lose us our capabilities over the others.
+    // entering it first would trade root's capabilities for the container's,
+    // which reach only what that user namespace owns.
     todo!("enter each namespace, in the right order")
 }
 // ANCHOR_END: enter_namespaces
