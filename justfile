@@ -31,6 +31,10 @@ hint N *FLAGS:
 reset N *FLAGS:
     @cargo run --quiet -p nslab-checker -- reset "$@"
 
+# Write every lesson's src/lib.rs from its solution (maintainers); `--check` only lists stale ones.
+stubs *FLAGS:
+    @cargo run --quiet -p nslab-checker -- stubs "$@"
+
 # The same checks, against the reference solution.
 solution N:
     @cargo run --quiet -p nslab-checker -- check {{N}} --solution
@@ -67,9 +71,10 @@ clean:
 bench:
     @cargo run --quiet -p nslab-checker -- bench
 
-# The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
+# The whole suite, as CI runs it (as root): style, fresh stubs, lints, tests, self-test, book.
 test:
     cargo fmt --all --check
+    cargo run --quiet -p nslab-checker -- stubs --check
     cargo clippy --quiet --workspace --all-targets -- -D warnings
     cargo test --quiet --workspace
     cargo run --quiet -p nslab-checker -- unprivileged

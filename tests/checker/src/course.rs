@@ -21,8 +21,11 @@ pub struct Lesson {
     pub name: String,
     /// From info.toml; a check holds it to the manifest's.
     pub title: String,
-    /// Shown one at a time by `just hint N`.
+    /// Shown one at a time by `just hint N`, from the idea to the system
+    /// calls; the solution's code comes after them ([`crate::hint`]).
     pub hints: Vec<String>,
+    /// The functions the learner writes, in the order the book takes them.
+    pub exercises: Vec<Exercise>,
     pub checks: Vec<Check>,
 }
 
@@ -32,7 +35,25 @@ pub struct Lesson {
 struct Info {
     title: String,
     hints: Vec<String>,
+    exercises: Vec<Exercise>,
     checks: Vec<Check>,
+}
+
+/// A function of the solution whose body the learner writes: the
+/// lesson's `src/lib.rs` is the solution with this body replaced
+/// ([`crate::stub`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// `UtsNamespace::in_child` for a method (the type of its `impl`), or
+    /// `start_init` for a free function.
+    pub function: String,
+    /// The heading of the lesson's chapter that explains it.
+    pub section: String,
+    /// The stub's comment: what must become true, and why; never the call.
+    pub goal: String,
+    /// The `todo!("…")` message, a few words.
+    pub todo: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +92,7 @@ impl Course {
                 name: lesson.slug.to_string(),
                 title: info.title,
                 hints: info.hints,
+                exercises: info.exercises,
                 checks: info.checks,
             });
         }

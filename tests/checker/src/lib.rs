@@ -11,7 +11,8 @@
 //! * [`advice`]: clippy's advice on the learner's file, after the checks.
 //! * [`book`]: the book's code blocks, includes, links and tables, for the course checks.
 //! * [`state`]: what the checker remembers between runs, under `target/nslab/`.
-//! * [`stub`]: the starting version of an exercise, from git.
+//! * [`stub`]: the starting version of an exercise, generated from its solution.
+//! * [`stubs`]: `just stubs [--check]`, every lesson's stub written or checked.
 //! * [`progress`], [`watch`], [`hint`], [`reset`]: the learner's loop.
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
@@ -33,5 +34,6 @@ pub mod reset;
 pub mod rootfs;
 pub mod state;
 pub mod stub;
+pub mod stubs;
 pub mod unprivileged;
 pub mod watch;

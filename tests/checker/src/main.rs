@@ -9,6 +9,7 @@
 //! nslab-check watch N                grade lesson N on every change (just watch N)
 //! nslab-check hint N [--again]       the next hint of lesson N (just hint N)
 //! nslab-check reset N [--yes]        lesson N's exercise back to its start (just reset N)
+//! nslab-check stubs [--check]       write every lesson's stub from its solution, or check them
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
@@ -23,12 +24,14 @@ use nslab_checker::course::{Course, Lesson, repo_root};
 use nslab_checker::harness::{Checks, Outcome, require_root};
 use nslab_checker::report::Style;
 use nslab_checker::reset::Consent;
-use nslab_checker::{bench, check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
+use nslab_checker::{
+    bench, check, doctor, hint, progress, reset, rootfs, stubs, unprivileged, watch,
+};
 use nslab_runtime::{Binary, Flavour};
 
 const USAGE: &str = "usage: nslab-check check N [--solution|--mine] \
                      | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
+                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -75,6 +78,10 @@ fn main() -> ExitCode {
                 reset::run(&repo_root(), lesson, consent)?;
                 Ok(true)
             })
+        }
+        ["stubs", flags @ ..] if matches!(flags, [] | ["--check"]) => {
+            let root = repo_root();
+            Course::load(&root).and_then(|course| stubs::run(&root, &course, !flags.is_empty()))
         }
         ["self-test", numbers @ ..] => self_test(numbers),
         ["doctor"] => {
@@ -176,7 +183,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
     let root = repo_root();
     let course = Course::load(&root)?;
     require_root()?;
-    refuse_edited_stubs(&root)?;
+    refuse_edited_stubs(&root, &course)?;
     let checks = Checks::build(&root)?;
     let style = Style::detect();
     let mut problems = course_problems(&course, &checks.list()?);
@@ -292,20 +299,19 @@ fn course_problems(course: &Course, tests: &[String]) -> Vec<String> {
     problems
 }
 
-/// The self-test grades the stubs as shipped; an edited stub proves nothing.
-fn refuse_edited_stubs(root: &std::path::Path) -> Result<(), String> {
-    let status = Command::new("git")
-        .current_dir(root)
-        .args(["diff", "--quiet", "HEAD", "--", "lessons/"])
-        .status();
-    match status {
-        Ok(status) if status.success() => Ok(()),
-        Ok(_) => Err(
-            "lessons/ differs from the last commit; the self-test needs the untouched \
-                      stubs (commit or stash your exercises first)"
-                .into(),
-        ),
-        // Not a git checkout (e.g. an unpacked tarball): trust it.
-        Err(_) => Ok(()),
+/// The self-test grades the stubs as generated; an edited stub proves nothing.
+fn refuse_edited_stubs(root: &std::path::Path, course: &Course) -> Result<(), String> {
+    let stale = stubs::stale(root, course)?;
+    if stale.is_empty() {
+        return Ok(());
     }
+    let paths: Vec<String> = stale
+        .iter()
+        .map(|one| one.lesson.exercise().display().to_string())
+        .collect();
+    Err(format!(
+        "{} differ from the stubs their solutions generate; the self-test needs the \
+         untouched stubs: run `just stubs` (your versions are kept in backups/)",
+        paths.join(", ")
+    ))
 }

@@ -182,10 +182,10 @@ pub fn gather(root: &Path, course: &Course) -> Vec<Row> {
 
 fn lesson_status(root: &Path, lesson: &Lesson) -> Status {
     let exercise = std::fs::read(root.join(lesson.exercise())).ok();
-    let starting_version = stub::find(root, lesson).ok();
+    let starting_version = stub::starting_version(root, lesson).ok();
     Status::derive(
         exercise.as_deref(),
-        starting_version.as_ref().map(|stub| stub.text.as_bytes()),
+        starting_version.as_ref().map(String::as_bytes),
         state::load_result(root, lesson).as_ref(),
     )
 }
