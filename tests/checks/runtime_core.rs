@@ -7,7 +7,7 @@ use std::path::Path;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use nslab_runtime::config::DEFAULT_SUBNET;
-use nslab_runtime::{registry, state};
+use nslab_runtime::{leftovers, registry, state};
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::join::{Named, fresh_name, namespaces_of};
@@ -239,7 +239,7 @@ fn just_clean_removes_what_a_killed_bridged_runtime_left() {
         "a killed runtime should leave the bridge, the NAT table and its lease (to clean)"
     );
     let root = Path::new(state::ROOT_STATE_DIR);
-    let done = state::clean_up_after(root, Pid::from_raw(runtime)).expect("just clean");
+    let done = leftovers::clean_up_after(root, Pid::from_raw(runtime)).expect("just clean");
     let left = [
         bridge().is_some(),
         nat_table().is_some(),
@@ -400,7 +400,7 @@ fn a_stale_entry_of_a_killed_runtime_is_refused_and_removed() {
     let ps = tool.tool(&["ps"]);
     // `just clean`, before any expectation can fail: the host guard
     // would report the dead runtime's directory as well.
-    let cleaned = state::clean(Path::new(state::ROOT_STATE_DIR)).expect("just clean");
+    let cleaned = leftovers::clean(Path::new(state::ROOT_STATE_DIR)).expect("just clean");
     assert!(
         left_behind,
         "a runtime killed by SIGKILL should have left {} behind",

@@ -6,7 +6,7 @@
 
 use nix::unistd::sethostname;
 use nslab_runtime::sys::set_domainname;
-use nslab_runtime::{CloneFlags, Config, Context, Error, Namespace, Result};
+use nslab_runtime::{CloneFlags, Context, Error, Namespace, Result, Run};
 
 /// The kernel stores each name in a 65-byte field that ends with a NUL
 /// byte, so a name has at most 64 bytes (`HOST_NAME_MAX`).
@@ -18,9 +18,9 @@ impl Namespace for UtsNamespace {
     // ANCHOR: validate
     /// Refuse names the kernel would refuse, or that would confuse every
     /// tool that prints them, before anything is created.
-    fn validate(&self, config: &Config) -> Result<()> {
+    fn validate(&self, run: &Run) -> Result<()> {
         // Book: chapter 01, "Exercise: validate". Check
-        // `config.hostname` (and `config.domainname` if set): 1 to
+        // `run.config.hostname` (and `run.config.domainname` if set): 1 to
         // MAX_NAME_LEN bytes, else an Error naming the flag and the limit.
         todo!("refuse hostnames the kernel would refuse")
     }
@@ -36,7 +36,7 @@ impl Namespace for UtsNamespace {
     // ANCHOR: in_child
     /// Inside the new UTS namespace, naming ourselves renames only the
     /// container.
-    fn in_child(&self, config: &Config) -> Result<()> {
+    fn in_child(&self, run: &Run) -> Result<()> {
         // Book: chapter 01, "Exercise: in_child". Set the hostname, and
         // the domain name when one was given.
         todo!("name the container")
