@@ -145,3 +145,51 @@ pub fn undo_forgotten(run: &Run, makers: &Makers, kinds: &[&dyn Undo]) -> Result
     })
 }
 // ANCHOR_END: forgotten
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::scratch::Scratch;
+
+    /// A kind whose "thing on the host" is a file named in the record.
+    struct Marker;
+
+    impl Undo for Marker {
+        fn kind(&self) -> &'static str {
+            "marker"
+        }
+        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+            let made = state::read_record(dir, self.kind()).unwrap_or_default();
+            let _ = std::fs::remove_file(made.trim());
+            state::remove_record(dir, self.kind())?;
+            Ok(vec![format!("removed {}", made.trim())])
+        }
+    }
+
+    #[test]
+    fn a_record_a_cleanup_forgot_is_undone_and_names_the_lesson() {
+        let scratch = Scratch::new("forgotten");
+        let run = Run::under(Config::default(), scratch.0.clone(), Pid::this());
+        state::create_container_dir(&run.container_dir).unwrap();
+        assert!(undo_forgotten(&run, &Makers::default(), &[&Marker]).is_ok());
+
+        let made = scratch.0.join("made-on-the-host");
+        run.record("marker", &made.display().to_string()).unwrap();
+        std::fs::write(&made, "").unwrap();
+        let makers = Makers(vec![("marker".into(), 5)]);
+        let error = undo_forgotten(&run, &makers, &[&Marker])
+            .unwrap_err()
+            .to_string();
+        assert!(!made.exists(), "{error}");
+        assert!(state::records(&run.container_dir).is_empty(), "{error}");
+        assert!(
+            error.contains("lesson 06's cleanup left the undo record marker")
+                && error.contains("the core undid it"),
+            "{error}"
+        );
+        assert!(!error.contains('\n'), "{error}");
+    }
+}
