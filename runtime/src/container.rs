@@ -115,9 +115,10 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
     let cleaned = lessons
         .cleanup(run, child)
         .and(hooks::undo_forgotten(run, &makers, undo));
-    let cleaned = match state::records(&run.container_dir).is_empty() {
-        true => cleaned.and(state::remove_container_dir(&run.container_dir)),
-        false => cleaned,
+    let cleaned = if state::records(&run.container_dir).is_empty() {
+        cleaned.and(state::remove_container_dir(&run.container_dir))
+    } else {
+        cleaned
     };
 
     // 10. The first thing that went wrong is the one to report.

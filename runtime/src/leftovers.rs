@@ -56,9 +56,10 @@ pub fn look() -> Vec<String> {
         let whose = whose(uid);
         for dir in state::leftovers(&root) {
             let records = state::records(&dir);
-            let records = match records.is_empty() {
-                true => String::new(),
-                false => format!(", undo records {}", records.join(", ")),
+            let records = if records.is_empty() {
+                String::new()
+            } else {
+                format!(", undo records {}", records.join(", "))
             };
             found.push(format!(
                 "{whose}: {} (its runtime is gone{records})",
