@@ -14,13 +14,12 @@ use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 
 use crate::cli::Tool;
+use crate::command::become_the_command;
 use crate::config::Config;
-use crate::container::{Parts, become_the_command};
 use crate::error::{Context, Error, Result};
 use crate::panics::lesson_code;
 use crate::process::Process;
 use crate::registry::{self, Entry};
-use crate::state;
 
 // ANCHOR: kinds
 /// Every kind of namespace, by its file name in `/proc/PID/ns`, with the
@@ -50,22 +49,28 @@ pub trait Join: Sync {
 }
 // ANCHOR_END: join
 
-/// Run `tool` and return the exit status it earns.
-pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
-    let state_root = state::root();
+/// Run `tool` on the containers under `state_root` and return the exit
+/// status it earns: `exec` with lesson 07's `join` (none before lesson
+/// 07) and lesson 00's `process`.
+pub fn run_tool(
+    tool: Tool,
+    state_root: &Path,
+    join: Option<&dyn Join>,
+    process: &dyn Process,
+) -> Result<u8> {
     match tool {
         Tool::Ps => {
-            print(&ps(&registry::running(&state_root), registry::now()));
+            print(&ps(&registry::running(state_root), registry::now()));
             Ok(0)
         }
         Tool::Ns { name } => {
-            let container = find(&state_root, &name)?;
+            let container = find(state_root, &name)?;
             print(&ns(container.pid)?);
             Ok(0)
         }
         Tool::Exec { name, command } => {
-            let container = find(&state_root, &name)?;
-            let join = parts.join.ok_or_else(|| {
+            let container = find(state_root, &name)?;
+            let join = join.ok_or_else(|| {
                 Error::new("this binary has no `exec`").fix("use lesson-07 or later")
             })?;
             let command = Config {
@@ -74,7 +79,7 @@ pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
                 command,
                 ..Config::default()
             };
-            lesson_code(|| join.exec(&container, &command, parts.process))
+            lesson_code(|| join.exec(&container, &command, process))
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct Facts {
     /// mounted over the host's and outlived its PID namespace.
     pub proc_is_ours: bool,
     pub free_mib: Option<u64>,
+    /// What runtimes left on the host that `just clean` would tidy.
+    pub leftovers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +105,7 @@ pub fn gather() -> Facts {
         free_mib: nix::sys::statvfs::statvfs(".")
             .ok()
             .map(|fs| fs.blocks_available() * fs.fragment_size() / (1024 * 1024)),
+        leftovers: nslab_runtime::leftovers::look(),
     }
 }
 
@@ -177,6 +180,14 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
         ),
     }));
     findings.extend(tools_and_disk(facts));
+    findings.push(if facts.leftovers.is_empty() {
+        ok("no leftovers of earlier runs on the host".into())
+    } else {
+        problem(
+            format!("leftovers of earlier runs: {}", facts.leftovers.join("; ")),
+            "run `just clean` (as root, it tidies every user's)".into(),
+        )
+    });
     findings
 }
 
@@ -308,6 +319,7 @@ mod tests {
             root_propagation: "shared".into(),
             proc_is_ours: true,
             free_mib: Some(20_000),
+            leftovers: vec![],
         }
     }
 
@@ -339,10 +351,11 @@ mod tests {
             root_propagation: "private".into(),
             proc_is_ours: true,
             free_mib: Some(100),
+            leftovers: vec!["root: /run/nslab/containers/4194305 (its runtime is gone)".into()],
         };
         let findings = diagnose(&broken);
         let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
-        assert_eq!(problems.len(), 6, "{findings:#?}");
+        assert_eq!(problems.len(), 7, "{findings:#?}");
         assert!(problems.iter().all(|f| f.fix.is_some()));
         let text = render(&findings, &Style::plain());
         assert!(
