@@ -32,6 +32,7 @@ PACKAGES=(
     # measures the runtime against (unshare is in util-linux).
     hyperfine time
     bubblewrap crun runc
+    podman         # lesson 11: podman (with conmon) drives the course's runtime
 )
 
 say() { printf 'setup: %s\n' "$*"; }
