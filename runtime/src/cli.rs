@@ -184,6 +184,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         } else {
             run.command
         },
+        oci: None,
     }))
 }
 

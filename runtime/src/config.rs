@@ -53,6 +53,40 @@ pub struct Config {
     pub keep_net: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
+    /// Lesson 11: what an OCI bundle's `config.json` asks of the process
+    /// beyond the course's flags; `None` for the course's own command line.
+    pub oci: Option<OciProcess>,
+}
+
+/// Lesson 11: the process an OCI bundle describes, and how it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OciProcess {
+    /// The whole environment, `NAME=value`, instead of the course's.
+    pub env: Vec<String>,
+    /// The working directory, inside the container.
+    pub cwd: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub rlimits: Vec<Rlimit>,
+    /// Kernel parameters of the container's namespaces
+    /// (`net.ipv4.ping_group_range`), written under its `/proc/sys`.
+    pub sysctl: Vec<(String, String)>,
+    /// Namespaces to join rather than create, by their `/proc/PID/ns`
+    /// name and the file that names one (`net`, `/run/netns/NAME`).
+    pub join: Vec<(String, PathBuf)>,
+    /// `create`: wait at the exec FIFO in the container's directory until
+    /// `start` opens it, then `exec`.
+    pub wait_for_start: bool,
+}
+
+/// One resource limit (`setrlimit(2)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The `RLIMIT_*` number.
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
 }
 
 impl Default for Config {
@@ -72,6 +106,7 @@ impl Default for Config {
             name: None,
             keep_net: None,
             command: vec![DEFAULT_COMMAND.to_string()],
+            oci: None,
         }
     }
 }
@@ -91,6 +126,14 @@ impl Config {
     /// variables never leak in; only `TERM` is carried over, so that an
     /// interactive shell can draw its prompt.
     pub fn environment(&self) -> Vec<CString> {
+        if let Some(oci) = &self.oci {
+            // An OCI bundle says the whole environment (lesson 11).
+            return oci
+                .env
+                .iter()
+                .filter_map(|var| CString::new(var.as_str()).ok())
+                .collect();
+        }
         let mut env = vec![
             format!("PATH={CONTAINER_PATH}"),
             "HOME=/root".to_string(),

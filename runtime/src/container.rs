@@ -35,6 +35,7 @@ use crate::fault;
 use crate::hooks::{self, Lessons, Makers};
 use crate::join::Join;
 use crate::namespace::Namespace;
+use crate::oci::inside::{self, StartGate};
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
 use crate::run::Run;
@@ -136,6 +137,71 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
     Ok(status)
 }
 
+/// Lesson 11's `create`: steps 2 to 7 of [`run`], except that the child
+/// reports that it waits at its exec FIFO for `start` rather than that it
+/// has `exec`'d. Returns the container's PID; the runtime then exits, and
+/// the container becomes the engine's (conmon's) child. A failure leaves
+/// nothing: the child is killed and every lesson cleans up.
+/// `cloned` is told the child's PID as soon as its directory exists.
+pub fn create(
+    parts: &Parts,
+    run: &Run,
+    undo: &[&dyn Undo],
+    cloned: &dyn Fn(Pid) -> Result<()>,
+) -> Result<Pid> {
+    let lessons = Lessons {
+        namespaces: &parts.namespaces,
+    };
+    let flags = lessons.validate(run)?;
+    fault::step("validated");
+    let (mut parent_end, child_end) = sync::channel()?;
+    let forwarding = Forwarding::prepare()?;
+    let mask_before = forwarding.mask_before();
+    let mut child_end = child_end;
+    let child_main = Box::new(move || child(parts, run, &mut child_end, &mask_before));
+    let spawned = lesson_code(|| {
+        parts
+            .process
+            .spawn(flags, child_main)
+            .context("clone the container process")
+            .map_err(|e| e.fix(clone_fix()))
+    });
+    forwarding.start(spawned.as_ref().ok().copied());
+    let child = spawned?;
+    fault::step("cloned");
+
+    let (mut makers, mut unfinished) = (Makers::default(), None);
+    let mut set_up = || {
+        state::create_container_dir(&run.container_dir)?;
+        cloned(child)?;
+        inside::make_exec_fifo(&run.container_dir)?;
+        lessons.in_parent(run, child, &mut makers, &mut unfinished)?;
+        parent_end.release()?;
+        fault::step("released");
+        parent_end.wait_for_exec()?;
+        fault::step("created");
+        Ok(())
+    };
+    let created: Result<()> = set_up();
+    drop(parent_end);
+    forwarding.stop();
+    let created = match unfinished {
+        Some(panicked) => Err(panicked),
+        None => created,
+    };
+    if let Err(error) = created {
+        let _ = kill(child, Signal::SIGKILL);
+        let _ = wait_for(parts.process, child);
+        let _ = lessons.cleanup(run, child);
+        let _ = hooks::undo_forgotten(run, &makers, undo);
+        if state::records(&run.container_dir).is_empty() {
+            let _ = state::remove_container_dir(&run.container_dir);
+        }
+        return Err(error);
+    }
+    Ok(child)
+}
+
 // ANCHOR: child
 /// The child's whole life until `exec`; it only returns on failure, with
 /// the exit status the failure earns.
@@ -147,7 +213,17 @@ fn child(parts: &Parts, run: &Run, channel: &mut ChildEnd, mask_before: &SigSet)
     }
     fault::step("child-released");
     let error = match set_up_inside(parts, run) {
-        Ok(()) => become_the_command(parts.process, &run.config),
+        Ok(None) => become_the_command(parts.process, &run.config),
+        Ok(Some(gate)) => {
+            // Lesson 11's `create`: the runtime is about to exit, and the
+            // container must outlive it; it waits for `start` instead.
+            let _ = prctl::set_pdeathsig(None);
+            channel.report_ready();
+            match gate.wait() {
+                Ok(()) => become_the_command(parts.process, &run.config),
+                Err(error) => error,
+            }
+        }
         Err(error) => error,
     };
     channel.report(&error);
@@ -160,7 +236,9 @@ fn die_with_the_runtime() {
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
 }
 
-fn set_up_inside(parts: &Parts, run: &Run) -> Result<()> {
+/// The child's setup; with lesson 11's `create`, also the gate it waits
+/// at for `start`.
+fn set_up_inside(parts: &Parts, run: &Run) -> Result<Option<StartGate>> {
     // The container starts at its root, as with `docker run`, and none of
     // its processes keeps a directory of the host as its working
     // directory: lesson 03's init forks during the hooks and stays, and
@@ -169,6 +247,11 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<()> {
     // Files the runtime left for us in our state directory must stay
     // readable after lesson 04's pivot_root (lesson 06's address lease).
     run.hold_dir();
+    // Lesson 11: namespaces an OCI bundle names by path are joined before
+    // any lesson's hook, as if the lesson had made them.
+    if let Some(oci) = &run.config.oci {
+        inside::join_namespaces(oci)?;
+    }
     // Who the child is comes before what it does: lesson 05 becomes root
     // of its user namespace in first_in_child, so that the container's
     // root, not the caller, makes every mount and is lesson 03's init.
@@ -177,12 +260,24 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<()> {
         namespaces: &parts.namespaces,
     };
     lessons.in_child(run, die_with_the_runtime)?;
+    let gate = match &run.config.oci {
+        Some(oci) => {
+            // The gate first: the bundle's user may not open it.
+            let gate = oci
+                .wait_for_start
+                .then(|| StartGate::open(run))
+                .transpose()?;
+            inside::set_up_process(oci)?;
+            gate
+        }
+        None => None,
+    };
     let hostname = gethostname().map_or_else(|_| "?".into(), |h| h.to_string_lossy().into_owned());
     transcript::container(format_args!(
         "hostname {hostname}, running {}",
         run.config.command.join(" ")
     ));
-    Ok(())
+    Ok(gate)
 }
 
 /// Wait with the lesson's `wait`. If that fails, kill the child rather

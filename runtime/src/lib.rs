@@ -35,6 +35,7 @@ pub mod namespace;
 pub mod netlink;
 pub mod netns;
 pub mod network;
+pub mod oci;
 pub mod panics;
 pub mod paths;
 pub mod process;

@@ -52,6 +52,23 @@ impl Run {
         }
     }
 
+    /// A run of `config` whose directory is `container_dir` (lesson 11:
+    /// an OCI container's, named by its ID, outliving the runtime).
+    pub fn at(
+        config: Config,
+        state_root: PathBuf,
+        runtime_pid: Pid,
+        container_dir: PathBuf,
+    ) -> Run {
+        Run {
+            config,
+            state_root,
+            runtime_pid,
+            container_dir,
+            held_dir: OnceLock::new(),
+        }
+    }
+
     /// Write the undo record `kind` for something this container is about
     /// to leave on the host: `just clean` replays it if the run cannot.
     pub fn record(&self, kind: &str, text: &str) -> Result<()> {
@@ -80,12 +97,18 @@ impl Run {
     /// in the runtime by its path; in the container through the handle
     /// [`Run::hold_dir`] kept.
     pub fn read_file(&self, name: &Path) -> std::io::Result<String> {
-        match self.held_dir.get() {
-            Some(dir) => {
-                let file = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
-                std::io::read_to_string(fs::File::from(file))
-            }
-            None => fs::read_to_string(self.container_dir.join(name)),
-        }
+        std::io::read_to_string(self.open_file(name, OFlag::O_RDONLY)?)
+    }
+
+    /// Open the file `name` of this container's directory with `flags`
+    /// (and close-on-exec), as [`Run::read_file`] finds it. Lesson 11's
+    /// container opens its exec FIFO so, after `pivot_root`.
+    pub fn open_file(&self, name: &Path, flags: OFlag) -> std::io::Result<fs::File> {
+        let flags = flags | OFlag::O_CLOEXEC;
+        let file = match self.held_dir.get() {
+            Some(dir) => openat(dir, name, flags, Mode::empty())?,
+            None => open(&self.container_dir.join(name), flags, Mode::empty())?,
+        };
+        Ok(fs::File::from(file))
     }
 }

@@ -29,7 +29,8 @@ pub struct ParentEnd {
 
 pub struct ChildEnd {
     go: File,
-    report: File,
+    /// `None` once closed early by [`ChildEnd::report_ready`].
+    report: Option<File>,
     /// The numbers of the parent's two ends. `clone` copies the file
     /// table, so the child has them too, and must close them itself.
     parents_ends: Option<[RawFd; 2]>,
@@ -47,7 +48,7 @@ pub fn channel() -> Result<(ParentEnd, ChildEnd)> {
         },
         ChildEnd {
             go: File::from(go_read),
-            report: File::from(report_write),
+            report: Some(File::from(report_write)),
             parents_ends,
         },
     ))
@@ -97,6 +98,19 @@ impl ChildEnd {
     /// Tell the parent why this process will not become the command.
     pub fn report(&mut self, error: &Error) {
         // If the parent is gone there is nobody left to tell.
-        let _ = write!(self.report, "{} {error}", error.status());
+        if let Some(report) = &mut self.report {
+            let _ = write!(report, "{} {error}", error.status());
+        } else {
+            // After `report_ready` (lesson 11's `create`) the runtime that
+            // listened has gone: the engine reads our stderr instead.
+            eprintln!("{error}");
+        }
+    }
+
+    /// Lesson 11's `create`: tell the parent the container is ready and
+    /// will wait for `start` before `exec`, by closing the report pipe
+    /// early, so that the parent reads end of file as after an `exec`.
+    pub fn report_ready(&mut self) {
+        self.report = None;
     }
 }

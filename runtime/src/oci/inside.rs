@@ -1,0 +1,123 @@
+//! Lesson 11, in the container: what an OCI bundle asks of the process
+//! that the course's lessons do not already do, and the wait for `start`.
+//!
+//! The core calls these from the container's child (`container.rs`):
+//! [`join_namespaces`] before any lesson's hook, [`set_up_process`] after
+//! the last, [`StartGate::wait`] just before `exec`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use nix::fcntl::OFlag;
+use nix::sched::setns;
+use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid, chdir, setgroups, setresgid, setresuid};
+
+use crate::config::OciProcess;
+use crate::error::{Context, Error, Result};
+use crate::join::KINDS;
+use crate::run::Run;
+
+/// The exec FIFO's name in the container's directory (runc's name).
+pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// Enter each namespace the bundle names by path (`"path":
+/// "/run/netns/…"`), instead of the new one a lesson would have made: the
+/// engine made it, and may have set it up (podman's network).
+pub fn join_namespaces(process: &OciProcess) -> Result<()> {
+    for (kind, path) in &process.join {
+        let flag = KINDS
+            .iter()
+            .find(|(name, _)| name == kind)
+            .map(|&(_, flag)| flag)
+            .ok_or_else(|| Error::new(format!("no namespace of the kind {kind:?}")))?;
+        let file = File::open(path)
+            .with_context(|| format!("open the {kind} namespace {}", path.display()))?;
+        setns(&file, flag)
+            .with_context(|| format!("join the {kind} namespace {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// After the lessons' hooks (the mounts are made, by root): the limits,
+/// the working directory and the user the bundle asks for. The user comes
+/// last, since it may not be allowed to do the rest.
+pub fn set_up_process(process: &OciProcess) -> Result<()> {
+    for limit in &process.rlimits {
+        let value = libc::rlimit {
+            rlim_cur: limit.soft,
+            rlim_max: limit.hard,
+        };
+        // SAFETY: setrlimit reads one plain struct we own.
+        let done = unsafe { libc::setrlimit(limit.resource as _, &value) };
+        if done != 0 {
+            return Err(Error::new(format!(
+                "set the resource limit {} to {}:{}",
+                limit.resource, limit.soft, limit.hard
+            ))
+            .because(nix::errno::Errno::last())
+            .fix("lower the limit (podman --ulimit), or raise it on the host first"));
+        }
+    }
+    for (key, value) in &process.sysctl {
+        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+        std::fs::write(&path, value)
+            .with_context(|| format!("set the sysctl {key} to {value:?}"))
+            .map_err(|e| e.fix("only sysctls of the container's own namespaces can be set"))?;
+    }
+    chdir(&process.cwd)
+        .with_context(|| format!("change to the working directory {}", process.cwd.display()))?;
+    let gids: Vec<Gid> = process
+        .additional_gids
+        .iter()
+        .copied()
+        .map(Gid::from_raw)
+        .collect();
+    setgroups(&gids).context("set the additional groups")?;
+    let (uid, gid) = (Uid::from_raw(process.uid), Gid::from_raw(process.gid));
+    setresgid(gid, gid, gid).with_context(|| format!("become group {gid}"))?;
+    setresuid(uid, uid, uid).with_context(|| format!("become user {uid}"))?;
+    Ok(())
+}
+
+/// `create`, on the host: the exec FIFO in the container's directory,
+/// writable by anyone (the bundle's user opens it in the container), as
+/// runc makes it. Its existence is what "created" means to `state`.
+pub fn make_exec_fifo(container_dir: &Path) -> Result<()> {
+    let path = container_dir.join(EXEC_FIFO);
+    nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o622))
+        .with_context(|| format!("make the exec FIFO {}", path.display()))?;
+    // The umask took bits away from mkfifo's mode.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o622))
+        .with_context(|| format!("open the exec FIFO {} to the container", path.display()))
+}
+
+/// The container's end of the exec FIFO, held open with `O_PATH` (which
+/// opens neither end) while the runtime's user can still reach it.
+pub struct StartGate(OwnedFd);
+
+impl StartGate {
+    pub fn open(run: &Run) -> Result<StartGate> {
+        let file = run
+            .open_file(Path::new(EXEC_FIFO), OFlag::O_PATH)
+            .context("find the exec FIFO")?;
+        Ok(StartGate(OwnedFd::from(file)))
+    }
+
+    /// Wait until `start` opens the FIFO to read, then return (and the
+    /// core `exec`s). Opening a FIFO to write blocks until a reader opens
+    /// it: that is the whole mechanism. The byte tells `start` we were
+    /// here. Reopened through `/proc/self/fd`, the container's `/proc`.
+    pub fn wait(self) -> Result<()> {
+        let path = format!("/proc/self/fd/{}", self.0.as_raw_fd());
+        let mut fifo = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&path)
+            .context("open the exec FIFO to wait for `start`")?;
+        fifo.write_all(b"0").context("write to the exec FIFO")
+    }
+}
