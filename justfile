@@ -58,6 +58,39 @@ exec-solution NAME *ARGS:
     @cargo build --quiet --bin solution-07
     @target/debug/solution-07 exec "$@"
 
+# Podman with your runtime in place of runc (lesson 11, as root):
+# `just podman -- run --rm --rootfs "$(just rootfs | tail -1)" -- echo hi`.
+podman *ARGS:
+    @cargo build --quiet --bin lesson-07
+    @{{just_executable()}} _podman target/debug/lesson-07 "$@"
+
+# The same with the reference runtime.
+podman-solution *ARGS:
+    @cargo build --quiet --bin solution-07
+    @{{just_executable()}} _podman target/debug/solution-07 "$@"
+
+# podman --runtime RUNTIME ARGS, for the two above. Podman 4.3 takes every
+# word after `--rootfs PATH` as the command, `--` included, so a `--` there
+# is dropped; `run` gets this shell's hard limits for nofile and nproc
+# unless given (podman's default nofile is above what root may set where
+# CAP_SYS_RESOURCE is missing, as in some VMs).
+[private]
+_podman RUNTIME *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    runtime="$PWD/{{RUNTIME}}"; shift
+    args=(); previous=""; before_previous=""
+    for arg in "$@"; do
+        if [ "$arg" = "--" ] && { [ ${#args[@]} -eq 0 ] || [ "$before_previous" = "--rootfs" ]; }; then
+            before_previous="$previous"; previous="$arg"; continue
+        fi
+        args+=("$arg"); before_previous="$previous"; previous="$arg"
+    done
+    if [ "${args[0]:-}" = run ] && [[ " ${args[*]} " != *" --ulimit "* ]]; then
+        args=(run --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)" "${args[@]:1}")
+    fi
+    exec podman --runtime "$runtime" "${args[@]}"
+
 # Build (or find) the container's root filesystem; its path is the last line.
 rootfs *FROM_HOST:
     @cargo run --quiet -p nslab-checker -- rootfs "$@"

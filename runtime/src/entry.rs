@@ -19,7 +19,7 @@ pub fn main(parts: Parts) -> ExitCode {
     let program = parts.binary.name();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if speaks_oci(parts.binary) && oci::cli::is_oci(&args) {
-        return ExitCode::from(oci::main(&parts, args));
+        return ExitCode::from(oci::main(&parts, args, leftovers::UNDO_KINDS));
     }
     let outcome = match cli::parse(parts.binary, std::env::args_os()) {
         Ok(Request::Help(text)) => {

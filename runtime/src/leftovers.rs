@@ -10,7 +10,7 @@ use nix::unistd::{Pid, Uid};
 
 use crate::error::Result;
 use crate::state::{self, Tidy, Undo};
-use crate::{netns, network, registry};
+use crate::{netns, network, oci, registry};
 
 /// Every kind of undo record, in the order lessons make them (lesson 06's
 /// lease, lesson 07's name and kept network namespace); they are undone in
@@ -23,7 +23,14 @@ pub const UNDO_KINDS: &[&dyn Undo] = &[
 
 /// `just clean` for one state directory.
 pub fn clean(state_root: &Path) -> Result<Vec<String>> {
-    state::clean(state_root, UNDO_KINDS)
+    let mut done = state::clean(state_root, UNDO_KINDS)?;
+    // Lesson 11: OCI containers whose process is gone, under the default
+    // `--root` (an engine's own --root is the engine's to clean).
+    done.extend(oci::lifecycle::clean(
+        &oci::state::default_root_of(state_root),
+        UNDO_KINDS,
+    ));
+    Ok(done)
 }
 
 /// `just clean` for the one runtime `runtime` a tool has just killed.

@@ -25,6 +25,7 @@ mod lesson05;
 mod lesson06;
 mod lesson07;
 mod manifest;
+mod oci;
 mod properties;
 mod reliability;
 mod runtime_core;

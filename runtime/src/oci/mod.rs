@@ -19,18 +19,19 @@ use std::io::Write;
 
 use crate::container::Parts;
 use crate::error::Error;
-use crate::leftovers;
+use crate::state::Undo;
 
 /// The exit status of a failed OCI command, as runc's.
 pub const OCI_FAILED: u8 = 1;
 
-/// `main` for an OCI command line (`args` without the program's name).
-pub fn main(parts: &Parts, args: Vec<String>) -> u8 {
+/// `main` for an OCI command line (`args` without the program's name);
+/// `undo` knows every kind of undo record, for `delete`.
+pub fn main(parts: &Parts, args: Vec<String>, undo: &[&dyn Undo]) -> u8 {
     let program = parts.binary.name();
     let (globals, outcome) = match cli::parse(args) {
         Ok((globals, command)) => {
             let root = lifecycle::root_or_default(globals.root.clone());
-            let outcome = lifecycle::run(parts, &root, command, leftovers::UNDO_KINDS);
+            let outcome = lifecycle::run(parts, &root, command, undo);
             (Some(globals), outcome)
         }
         Err(error) => (None, Err(error)),

@@ -27,7 +27,12 @@ const RECORD: &str = "container.json";
 /// The OCI state root when `--root` is not given: under the course's
 /// state directory, so that `just clean` finds it.
 pub fn default_root() -> PathBuf {
-    crate::state::root().join("oci")
+    default_root_of(&crate::state::root())
+}
+
+/// The default OCI root under the course's state directory `state_root`.
+pub fn default_root_of(state_root: &Path) -> PathBuf {
+    state_root.join("oci")
 }
 
 /// What `create` records for the commands that follow.

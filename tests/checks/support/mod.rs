@@ -12,6 +12,7 @@ pub mod ipc;
 pub mod join;
 pub mod mounts;
 pub mod net;
+pub mod oci;
 pub mod procs;
 pub mod run;
 pub mod target;
