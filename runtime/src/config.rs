@@ -55,7 +55,7 @@ pub struct Config {
     pub command: Vec<String>,
     /// Lesson 11: what an OCI bundle's `config.json` asks of the process
     /// beyond the course's flags; `None` for the course's own command line.
-    pub oci: Option<OciProcess>,
+    pub oci: Option<Box<OciProcess>>,
 }
 
 /// Lesson 11: the process an OCI bundle describes, and how it starts.

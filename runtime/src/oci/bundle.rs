@@ -245,7 +245,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
         uid_maps,
         gid_maps,
         command: args,
-        oci: Some(OciProcess {
+        oci: Some(Box::new(OciProcess {
             env: process.env().clone().unwrap_or_default(),
             cwd: process.cwd().clone(),
             uid: user.uid(),
@@ -255,7 +255,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
             sysctl,
             join,
             wait_for_start: true,
-        }),
+        })),
         ..Config::default()
     };
     Ok(Plan {
@@ -358,7 +358,12 @@ fn rlimit_number(name: &str) -> Option<u32> {
     known
         .iter()
         .find(|(known, _)| *known == name)
-        .map(|&(_, number)| number as u32)
+        // The constants are u32 with glibc, c_int with musl.
+        .map(|&(_, number)| {
+            #[allow(clippy::unnecessary_cast)]
+            let number = number as u32;
+            number
+        })
 }
 
 fn unsupported(field: &str, why: &str) -> Error {

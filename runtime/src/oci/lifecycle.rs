@@ -309,11 +309,11 @@ fn exec(
         quiet: true,
         hostname: record.hostname.clone(),
         command: process.args().clone().unwrap_or_default(),
-        oci: Some(OciProcess {
+        oci: Some(Box::new(OciProcess {
             env: process.env().clone().unwrap_or_default(),
             cwd: process.cwd().clone(),
             ..OciProcess::default()
-        }),
+        })),
         ..Config::default()
     };
     if command.command.is_empty() {
