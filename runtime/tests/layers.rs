@@ -10,56 +10,116 @@ use std::path::Path;
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The module graph of `runtime/src`.
+/// The module graph of `runtime/src`. A directory module (`oci/`) is its
+/// `mod.rs` (`oci`, which reaches each of its files) and one module per
+/// file (`oci::state`); `crate::oci::state::X` is an edge to `oci::state`.
 fn graph() -> Graph {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let lib = fs::read_to_string(src.join("lib.rs")).expect("read lib.rs");
-    let modules: BTreeSet<String> = fs::read_dir(&src)
-        .expect("read runtime/src")
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".rs").map(str::to_string)
-        })
-        .filter(|name| name != "lib")
-        .collect();
+    let mut files: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
+    for entry in fs::read_dir(&src).expect("read runtime/src").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(module) = name.strip_suffix(".rs") {
+            if module != "lib" {
+                files.insert(module.to_string(), entry.path());
+            }
+        } else if entry.path().join("mod.rs").exists() {
+            for inner in fs::read_dir(entry.path())
+                .expect("read a module directory")
+                .flatten()
+            {
+                let inner_name = inner.file_name().to_string_lossy().into_owned();
+                let Some(stem) = inner_name.strip_suffix(".rs") else {
+                    continue;
+                };
+                let module = if stem == "mod" {
+                    name.clone()
+                } else {
+                    format!("{name}::{stem}")
+                };
+                files.insert(module, inner.path());
+            }
+        }
+    }
+    let modules: BTreeSet<String> = files.keys().cloned().collect();
     let reexports = reexports(&lib);
-    modules
+    files
         .iter()
-        .map(|module| {
-            let text = fs::read_to_string(src.join(format!("{module}.rs"))).expect("read");
+        .map(|(module, path)| {
+            let text = fs::read_to_string(path).expect("read");
             let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
-            let edges = crate_paths(code)
+            // A doc comment's link (`[`crate::cli`]`) is no import.
+            let code: String = code
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let code = code.as_str();
+            let mut edges: BTreeSet<String> = crate_paths(code)
                 .into_iter()
-                .filter_map(|name| {
-                    if modules.contains(&name) {
-                        Some(name)
-                    } else {
-                        reexports.get(&name).cloned()
-                    }
-                })
+                .filter_map(|path| resolve(&path, &modules, &reexports))
                 .filter(|target| target != module)
                 .collect();
+            if !module.contains("::") {
+                // A directory module reaches each of its files.
+                edges.extend(
+                    modules
+                        .iter()
+                        .filter(|m| m.starts_with(&format!("{module}::")))
+                        .cloned(),
+                );
+            }
             (module.clone(), edges)
         })
         .collect()
 }
 
-/// The first name after each `crate::` in `code`, and each name of a
-/// `crate::{a, b::c}` group.
+/// The module a path after `crate::` names: `oci::state` for
+/// `oci::state::Record` (a file of a directory module), else the first
+/// name, or the module a re-exported name of `lib.rs` comes from.
+fn resolve(
+    path: &str,
+    modules: &BTreeSet<String>,
+    reexports: &BTreeMap<String, String>,
+) -> Option<String> {
+    let mut names = path.split("::");
+    let first = names.next().unwrap_or_default().to_string();
+    if let Some(second) = names.next() {
+        let inner = format!("{first}::{second}");
+        if modules.contains(&inner) {
+            return Some(inner);
+        }
+    }
+    if modules.contains(&first) {
+        Some(first)
+    } else {
+        reexports.get(&first).cloned()
+    }
+}
+
+/// The path after each `crate::` in `code`, its first two names at most
+/// (`error`, `oci::state`), and each item of a `crate::{a, b::c}` group.
 fn crate_paths(code: &str) -> Vec<String> {
-    let mut names = Vec::new();
+    let mut paths = Vec::new();
     for (at, _) in code.match_indices("crate::") {
         let rest = &code[at + "crate::".len()..];
         if let Some(group) = rest.strip_prefix('{') {
             let group = &group[..group.find('}').unwrap_or(group.len())];
-            names.extend(group.split(',').map(|item| first_name(item.trim())));
+            paths.extend(group.split(',').map(|item| two_names(item.trim())));
         } else {
-            names.push(first_name(rest));
+            paths.push(two_names(rest));
         }
     }
-    names.retain(|name| !name.is_empty());
-    names
+    paths.retain(|path| !path.is_empty());
+    paths
+}
+
+fn two_names(path: &str) -> String {
+    let first = first_name(path);
+    match path[first.len()..].strip_prefix("::").map(first_name) {
+        Some(second) if !second.is_empty() => format!("{first}::{second}"),
+        _ => first,
+    }
 }
 
 fn first_name(path: &str) -> String {
@@ -164,6 +224,11 @@ fn the_checker_finds_a_cycle_and_its_modules() {
     assert_eq!(cycle(&graph), None);
     assert_eq!(
         crate_paths("use crate::{netns, network::Lease};\nuse crate::error::Result;"),
-        ["netns", "network", "error"]
+        ["netns", "network::Lease", "error::Result"]
     );
+    let modules: BTreeSet<String> = ["oci", "oci::state", "error"].map(String::from).into();
+    let resolved = |path| resolve(path, &modules, &BTreeMap::new());
+    assert_eq!(resolved("oci::state"), Some("oci::state".into()));
+    assert_eq!(resolved("oci::main"), Some("oci".into()));
+    assert_eq!(resolved("error::Result"), Some("error".into()));
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::faults::just_clean;
-use crate::support::oci::{Bundle, NAMESPACES, RUNC, config_json, ours, podman, podman_run};
+use crate::support::oci::{
+    Bundle, Detached, NAMESPACES, RUNC, config_json, ours, podman, podman_run,
+};
 use crate::support::procs::eventually;
 use crate::support::{HostGuard, Outcome};
 
@@ -71,9 +73,9 @@ fn exit_statuses_pass_through_podman() {
     let _host = HostGuard::begin();
     podman_run(&ours(), &["--rm"], &["true"]).expect_status(0);
     podman_run(&ours(), &["--rm"], &["sh", "-c", "exit 42"]).expect_status(42);
-    let started = podman_run(&ours(), &["-d"], &["sleep", "1000"]);
+    let (detached, started) = Detached::start(&ours(), &["sleep", "1000"]);
     started.expect_success();
-    let id = started.stdout.trim();
+    let id = detached.name.as_str();
     podman(&ours(), &["kill", "-s", "KILL", id]).expect_success();
     podman(&ours(), &["wait", id]).expect_stdout("137\n");
     podman(&ours(), &["rm", id]).expect_success();
@@ -84,7 +86,7 @@ fn exit_statuses_pass_through_podman() {
 #[file_serial(host)]
 fn a_detached_container_takes_exec_shows_in_ps_stops_and_goes() {
     let _host = HostGuard::begin();
-    let started = podman_run(&ours(), &["-d"], &["sleep", "1000"]);
+    let (detached, started) = Detached::start(&ours(), &["sleep", "1000"]);
     started.expect_success();
     let id = started.stdout.trim().to_string();
     let exec = podman(&ours(), &["exec", &id, "ps", "-o", "pid,comm"]);
@@ -108,6 +110,7 @@ fn a_detached_container_takes_exec_shows_in_ps_stops_and_goes() {
     // after the timeout, through our `kill`.
     podman(&ours(), &["stop", "-t", "1", &id]).expect_success();
     podman(&ours(), &["rm", &id]).expect_success();
+    drop(detached);
     let left = Outcome::of_host_command(&ours().to_string_lossy(), &["state", &id]);
     if left.status == Some(0) {
         left.fail("should not know the container once podman removed it");

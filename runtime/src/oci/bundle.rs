@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{LinuxNamespaceType, Mount, Spec};
 
 use crate::config::{Config, IdMap, OciProcess, Rlimit, Volume};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 /// The major version of the runtime spec this runtime speaks.
 pub const SPEC_MAJOR: &str = "1";
@@ -32,13 +32,19 @@ pub struct Plan {
 /// Read `BUNDLE/config.json`.
 pub fn load(bundle: &Path) -> Result<Spec> {
     let path = bundle.join("config.json");
-    Spec::load(&path).map_err(|error| {
+    let fix = "give --bundle a directory whose config.json follows the OCI runtime spec";
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("read {}", path.display()))
+        .map_err(|e| e.fix(fix))?;
+    // serde_json's own error names the field and the line; the crate's
+    // wrapper (`Spec::load`) only says "serde failed".
+    serde_json::from_str(&text).map_err(|error| {
         Error::new(format!(
             "{}: {}",
             path.display(),
             one_line(&error.to_string())
         ))
-        .fix("give --bundle a directory whose config.json follows the OCI runtime spec")
+        .fix(fix)
     })
 }
 

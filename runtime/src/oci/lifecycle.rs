@@ -222,7 +222,20 @@ fn parse_signal(text: &str) -> Result<Signal> {
 }
 
 fn delete(root: &Path, id: &str, force: bool, undo: &[&dyn Undo]) -> Result<u8> {
-    let (dir, record) = state::find(root, id)?;
+    let (dir, record) = match state::find(root, id) {
+        Ok(found) => found,
+        // As runc: a forced delete of a container that does not exist
+        // (podman's, after a failed `create`) succeeds; a half-made
+        // directory without a record goes.
+        Err(_) if force && state::check_id(id).is_ok() => {
+            let dir = state::dir(root, id);
+            if dir.exists() {
+                remove(root, &dir, undo)?;
+            }
+            return Ok(0);
+        }
+        Err(error) => return Err(error),
+    };
     let status = state::status(&dir, &record);
     if status != ContainerState::Stopped {
         if !force {

@@ -38,6 +38,32 @@ pub fn podman_run(runtime: &Path, extra: &[&str], command: &[&str]) -> Outcome {
     Outcome::of_host_command("podman", &args)
 }
 
+/// A detached podman container, named before it exists, so that it is
+/// removed (`podman rm -f`) even when a check fails halfway.
+pub struct Detached {
+    pub name: String,
+    runtime: PathBuf,
+}
+
+impl Detached {
+    /// `podman run -d --name NAME` with [`podman_run`]'s flags.
+    pub fn start(runtime: &Path, command: &[&str]) -> (Detached, Outcome) {
+        let name = format!("nslab-check-{}", random_hex(4));
+        let detached = Detached {
+            name: name.clone(),
+            runtime: runtime.to_path_buf(),
+        };
+        let started = podman_run(runtime, &["-d", "--name", &name], command);
+        (detached, started)
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        let _ = podman(&self.runtime, &["rm", "-f", "--ignore", &self.name]);
+    }
+}
+
 /// `podman --runtime RUNTIME ARGS...`.
 pub fn podman(runtime: &Path, args: &[&str]) -> Outcome {
     let runtime = runtime.to_string_lossy();
@@ -60,7 +86,9 @@ fn host_limits() -> Vec<String> {
         };
         // SAFETY: getrlimit fills one plain struct we own.
         unsafe { libc::getrlimit(resource, &mut limit) };
-        let hard = limit.rlim_max.min(1 << 20);
+        // Not above 20000: podman itself may run with lower limits
+        // than this process (nproc), and the runtime inherits those.
+        let hard = limit.rlim_max.min(20_000);
         format!("{name}={hard}:{hard}")
     })
     .collect()
