@@ -385,3 +385,82 @@ fn later(field: &str, lesson: u8) -> String {
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The config.json podman 4.3 wrote for `podman run --network none
+    /// --rootfs ROOTFS sh -c 'exit 42'` (its seccomp rules shortened).
+    const PODMAN: &str = include_str!("testdata/podman-config.json");
+
+    fn podman_spec() -> Spec {
+        serde_json::from_str(PODMAN).expect("podman's config.json parses")
+    }
+
+    #[test]
+    fn podmans_bundle_maps_onto_the_lessons() {
+        let plan = map_spec(&podman_spec(), Path::new("/bundle")).expect("podman's bundle maps");
+        assert_eq!(plan.config.command, ["sh", "-c", "exit 42"]);
+        // With --network none podman asks for a new network namespace.
+        assert_eq!(plan.create, ["pid", "net", "ipc", "uts", "mnt"]);
+        let oci = plan.config.oci.expect("OCI process settings");
+        assert!(oci.join.is_empty());
+        assert!(oci.env.iter().any(|v| v.starts_with("HOSTNAME=")));
+        let targets: Vec<String> = plan
+            .config
+            .volumes
+            .iter()
+            .map(|v| v.container.display().to_string())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "/etc/hosts",
+                "/dev/shm",
+                "/run/.containerenv",
+                "/etc/hostname"
+            ]
+        );
+        for later in ["capabilities", "linux.resources", "cgroupsPath", "seccomp"] {
+            assert!(
+                plan.warnings.iter().any(|w| w.contains(later)),
+                "{later} should be named as not applied yet: {:?}",
+                plan.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_not_supported_is_refused_by_name() {
+        let mut spec = podman_spec();
+        let mut root = spec.root().clone().expect("a root");
+        root.set_readonly(Some(true));
+        spec.set_root(Some(root));
+        let error = map_spec(&spec, Path::new("/bundle")).unwrap_err();
+        assert!(error.to_string().contains("root.readonly"), "{error}");
+    }
+
+    #[test]
+    fn a_namespace_given_by_path_is_joined_not_created() {
+        let text = PODMAN.replace(
+            r#""type": "network""#,
+            r#""type": "network", "path": "/run/netns/x""#,
+        );
+        let spec: Spec = serde_json::from_str(&text).expect("parses");
+        let plan = map_spec(&spec, Path::new("/bundle")).expect("maps");
+        assert!(!plan.create.contains(&"net".to_string()));
+        let oci = plan.config.oci.expect("OCI process settings");
+        assert_eq!(
+            oci.join,
+            [("net".to_string(), PathBuf::from("/run/netns/x"))]
+        );
+    }
+
+    #[test]
+    fn another_major_version_is_refused() {
+        assert!(check_version("1.2.1").is_ok());
+        let error = check_version("2.0.0").unwrap_err();
+        assert!(error.to_string().contains("2.0.0"), "{error}");
+    }
+}
