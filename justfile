@@ -72,8 +72,10 @@ podman-solution *ARGS:
 # podman --runtime RUNTIME ARGS, for the two above. Podman 4.3 takes every
 # word after `--rootfs PATH` as the command, `--` included, so a `--` there
 # is dropped; `run` gets this shell's hard limits for nofile and nproc
-# unless given (podman's default nofile is above what root may set where
-# CAP_SYS_RESOURCE is missing, as in some VMs).
+# (at most 20000) unless given: podman's default nofile is above what root
+# may set where CAP_SYS_RESOURCE is missing, as in some VMs; and `--network
+# none` unless a network is given: podman's default bridge (CNI) leaves a
+# bridge and firewall tables on the host after the container is gone.
 [private]
 _podman RUNTIME *ARGS:
     #!/usr/bin/env bash
@@ -87,7 +89,12 @@ _podman RUNTIME *ARGS:
         args+=("$arg"); before_previous="$previous"; previous="$arg"
     done
     if [ "${args[0]:-}" = run ] && [[ " ${args[*]} " != *" --ulimit "* ]]; then
-        args=(run --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)" "${args[@]:1}")
+        at_most() { local hard; hard=$(ulimit "$1"); [ "$hard" = unlimited ] || [ "$hard" -gt 20000 ] && hard=20000; echo "$hard"; }
+        nofile=$(at_most -Hn); nproc=$(at_most -Hu)
+        args=(run --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc" "${args[@]:1}")
+    fi
+    if [ "${args[0]:-}" = run ] && [[ " ${args[*]} " != *" --network"* && " ${args[*]} " != *" --net"* ]]; then
+        args=(run --network none "${args[@]:1}")
     fi
     exec podman --runtime "$runtime" "${args[@]}"
 
