@@ -144,3 +144,66 @@ pub fn to_json(dir: &Path, record: &Record) -> String {
     }
     serde_json::to_string_pretty(&state).expect("a state always serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::Scratch;
+
+    fn record_of(pid: Pid, created: bool) -> Record {
+        Record {
+            id: "c".into(),
+            pid: pid.as_raw(),
+            start_time: registry::start_time(pid).unwrap_or(0),
+            bundle: "/b".into(),
+            created,
+            created_at: 0,
+            hostname: "h".into(),
+            annotations: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_status_follows_the_record_the_fifo_and_the_process() {
+        let scratch = Scratch::new("oci-status");
+        let dir = &scratch.0;
+        let me = record_of(Pid::this(), false);
+        assert_eq!(status(dir, &me), ContainerState::Creating);
+        let me = record_of(Pid::this(), true);
+        fs::write(dir.join(EXEC_FIFO), "").unwrap();
+        assert_eq!(status(dir, &me), ContainerState::Created);
+        fs::remove_file(dir.join(EXEC_FIFO)).unwrap();
+        assert_eq!(status(dir, &me), ContainerState::Running);
+        // The same PID with another start time is another process.
+        let reused = Record {
+            start_time: me.start_time + 1,
+            ..me.clone()
+        };
+        assert_eq!(status(dir, &reused), ContainerState::Stopped);
+    }
+
+    #[test]
+    fn the_state_json_has_the_specs_fields_and_a_pid_only_while_alive() {
+        let scratch = Scratch::new("oci-json");
+        let me = record_of(Pid::this(), true);
+        let json: serde_json::Value = serde_json::from_str(&to_json(&scratch.0, &me)).unwrap();
+        for field in ["ociVersion", "id", "status", "bundle", "pid"] {
+            assert!(json.get(field).is_some(), "{field} missing in {json}");
+        }
+        let gone = Record {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        let json: serde_json::Value = serde_json::from_str(&to_json(&scratch.0, &gone)).unwrap();
+        assert_eq!(json["status"], "stopped");
+        assert!(json.get("pid").is_none());
+    }
+
+    #[test]
+    fn ids_are_one_path_component() {
+        assert!(check_id("abc-1_2.3+4").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b"] {
+            assert!(check_id(bad).is_err(), "{bad:?}");
+        }
+    }
+}
