@@ -170,6 +170,15 @@ fn bad_bundles_are_refused_with_one_line_and_leave_nothing() {
             vec!["hooks"],
         ),
     ];
+    let cases = cases.into_iter().chain([(
+        config_json(
+            r#""true""#,
+            "1.0.2",
+            &format!(r#"{NAMESPACES}, {{"type": "cgroup"}}"#),
+            "",
+        ),
+        vec!["linux.namespaces", "cgroup"],
+    )]);
     for (config, words) in cases {
         let bundle = Bundle::new(&config);
         bundle

@@ -272,6 +272,26 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
 }
 // ANCHOR_END: map_spec
 
+/// Refuse a namespace to create that no lesson of this binary makes (a
+/// `cgroup` namespace before lesson 08 has one): without this it would
+/// simply not be made, and the container would share the host's.
+pub fn refuse_namespaces_not_made(plan: &Plan, made: &[&str]) -> Result<()> {
+    match plan
+        .create
+        .iter()
+        .find(|kind| !made.contains(&kind.as_str()))
+    {
+        Some(kind) => Err(unsupported(
+            "linux.namespaces",
+            &format!(
+                "a {kind} namespace is not made by this runtime (it makes {})",
+                made.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Refuse a spec version whose major is not ours: a version 2 may mean
 /// something else by the same fields.
 fn check_version(version: &str) -> Result<()> {

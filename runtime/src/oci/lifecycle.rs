@@ -77,6 +77,12 @@ fn create(
         .with_context(|| format!("find the bundle {}", bundle.display()))?;
     let spec = bundle::load(&bundle)?;
     let plan = bundle::map_spec(&spec, &bundle)?;
+    let made: Vec<&str> = LESSONS
+        .iter()
+        .take(usize::from(parts.binary.level) + 1)
+        .filter_map(|lesson| lesson.namespace)
+        .collect();
+    bundle::refuse_namespaces_not_made(&plan, &made)?;
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }

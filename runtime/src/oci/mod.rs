@@ -20,6 +20,7 @@ use std::io::Write;
 use crate::container::Parts;
 use crate::error::Error;
 use crate::state::Undo;
+use crate::transcript;
 
 /// The exit status of a failed OCI command, as runc's.
 pub const OCI_FAILED: u8 = 1;
@@ -28,6 +29,8 @@ pub const OCI_FAILED: u8 = 1;
 /// `undo` knows every kind of undo record, for `delete`.
 pub fn main(parts: &Parts, args: Vec<String>, undo: &[&dyn Undo]) -> u8 {
     let program = parts.binary.name();
+    // The transcript would go to the container's stderr: the engine's log.
+    transcript::set_quiet(true);
     let (globals, outcome) = match cli::parse(args) {
         Ok((globals, command)) => {
             let root = lifecycle::root_or_default(globals.root.clone());
