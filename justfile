@@ -92,6 +92,14 @@ self-test *LESSONS:
 mutants *LESSONS:
     @cargo run --quiet -p nslab-checker -- mutants "$@"
 
+# Maintainers: cargo-mutants' mutants of lesson N's solution (those inside the
+# exercises), each built in the scratch copy and run against every check of
+# the lesson; what none catches is a candidate for lessons/NN-name/mistakes.toml.
+# Slow (minutes per lesson): not part of `just test`.
+mutants-explore N:
+    @command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@27.1.0
+    @cargo run --quiet -p nslab-checker -- mutants-explore {{N}}
+
 # Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 book ADDRESS="127.0.0.1":
     mdbook serve book --hostname {{ADDRESS}} --port 3000

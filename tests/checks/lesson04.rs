@@ -187,6 +187,12 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
          echo ---; cat /proc/self/mountinfo"
     );
     let outcome = with_rootfs(&shared_rootfs_flag()).run(&["sh", "-c", &script]);
+    if outcome.stderr.contains("/proc/self/mountinfo") {
+        outcome.fail(
+            "should have a proc of its own, but /proc/self/mountinfo is missing inside: \
+             `mount_proc` must mount proc on the `target` it is given (the rootfs's proc)",
+        );
+    }
     outcome.expect_success();
     let parts: Vec<&str> = outcome.stdout.split("---\n").collect();
     let [listed, found, mountinfo] = parts.as_slice() else {

@@ -14,6 +14,7 @@
 //! * [`stub`]: the starting version of an exercise, generated from its solution.
 //! * [`stubs`]: `just stubs [--check]`, every lesson's stub written or checked.
 //! * [`mutants`]: `just mutants N`, each catalogued learner mistake made and caught.
+//! * [`explore`]: `just mutants-explore N`, cargo-mutants' mutants of a solution, checked.
 //! * [`progress`], [`watch`], [`hint`], [`reset`]: the learner's loop.
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
@@ -26,6 +27,7 @@ pub mod book;
 pub mod check;
 pub mod course;
 pub mod doctor;
+pub mod explore;
 pub mod harness;
 pub mod hint;
 pub mod mine;

@@ -286,7 +286,12 @@ fn judge(checks: &Checks, lesson: &Lesson, mistake: &Mistake, binary: Binary) ->
 
 /// The fix words the learner would not read: neither in what the check
 /// said nor in its hint.
-fn missing_words(mistake: &Mistake, outcome: &Outcome, lesson: &Lesson, check: &str) -> Vec<String> {
+fn missing_words(
+    mistake: &Mistake,
+    outcome: &Outcome,
+    lesson: &Lesson,
+    check: &str,
+) -> Vec<String> {
     let hint = lesson.check(check).map_or("", |c| c.hint.as_str());
     let shown = format!("{}\n{hint}", outcome.explanation).to_lowercase();
     mistake
@@ -349,7 +354,7 @@ fn row(style: &Style, mistake: &Mistake, verdict: &Verdict, width: usize) -> (St
 /// A mistake may leave behind what its runtime should have released (a
 /// forgotten `cleanup` is one of them): remove it as `just clean` does,
 /// and the bridge once no running container holds a lease on it.
-fn tidy_host() -> Vec<String> {
+pub(crate) fn tidy_host() -> Vec<String> {
     use nslab_runtime::{network, state};
     let root = state::root();
     let mut done = state::clean(&root).unwrap_or_else(|e| vec![format!("just clean failed: {e}")]);
@@ -367,7 +372,10 @@ fn tidy_host() -> Vec<String> {
             .status()
             .is_ok_and(|status| status.success());
         done.push(if deleted {
-            format!("removed the bridge {}, which no container uses", network::BRIDGE)
+            format!(
+                "removed the bridge {}, which no container uses",
+                network::BRIDGE
+            )
         } else {
             format!("could not remove the bridge {}", network::BRIDGE)
         });
@@ -376,14 +384,14 @@ fn tidy_host() -> Vec<String> {
 }
 
 /// The scratch copy of the course and its own target directory.
-struct Scratch {
+pub(crate) struct Scratch {
     root: PathBuf,
     tree: PathBuf,
     target: PathBuf,
 }
 
 impl Scratch {
-    fn new(root: &Path) -> Scratch {
+    pub(crate) fn new(root: &Path) -> Scratch {
         let base = root.join("target/mutants");
         Scratch {
             root: root.to_path_buf(),
@@ -393,14 +401,14 @@ impl Scratch {
     }
 
     /// Where `cargo build` puts the binaries.
-    fn binaries(&self) -> PathBuf {
+    pub(crate) fn binaries(&self) -> PathBuf {
         self.target.join("debug")
     }
 
     /// The course's files (not `target/`, `.git/` or `backups/`), each
     /// exercise replaced by its solution. Files already the same are not
     /// written, so cargo sees them unchanged and rebuilds nothing.
-    fn copy_course(&self, course: &Course) -> Result<(), String> {
+    pub(crate) fn copy_course(&self, course: &Course) -> Result<(), String> {
         copy_tree(&self.root, &self.tree, true)?;
         for lesson in &course.lessons {
             let solution = std::fs::read_to_string(self.root.join(lesson.solution()))
@@ -410,13 +418,17 @@ impl Scratch {
         Ok(())
     }
 
-    fn restore(&self, lesson: &Lesson, solution: &str) -> Result<(), String> {
+    pub(crate) fn restore(&self, lesson: &Lesson, solution: &str) -> Result<(), String> {
         write_if_changed(&self.tree.join(lesson.exercise()), solution)
     }
 
     /// `lesson-NN` with `source` as lesson N's exercise; Err inside when
     /// it does not compile (the compiler's first error).
-    fn build(&self, lesson: &Lesson, source: &str) -> Result<Result<Binary, String>, String> {
+    pub(crate) fn build(
+        &self,
+        lesson: &Lesson,
+        source: &str,
+    ) -> Result<Result<Binary, String>, String> {
         write_if_changed(&self.tree.join(lesson.exercise()), source)?;
         let binary = Binary::new(Flavour::Exercise, lesson.number);
         let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -521,7 +533,10 @@ mod tests {
             replace: "c();\na();\n".into(),
             occurrence: None,
         });
-        assert_eq!(apply("a();\nb();\nc();\n", &moved).unwrap(), "b();\nc();\na();\n");
+        assert_eq!(
+            apply("a();\nb();\nc();\n", &moved).unwrap(),
+            "b();\nc();\na();\n"
+        );
     }
 
     /// Every catalogue fits its solution as it is now, names real checks,

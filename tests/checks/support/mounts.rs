@@ -145,8 +145,14 @@ pub fn mount_table_differences(expected: &str, got: &str) -> Vec<String> {
             ));
             continue;
         }
-        let missing: Vec<&String> = options.iter().filter(|o| !got_options.contains(o)).collect();
-        let extra: Vec<&String> = got_options.iter().filter(|o| !options.contains(o)).collect();
+        let missing: Vec<&String> = options
+            .iter()
+            .filter(|o| !got_options.contains(o))
+            .collect();
+        let extra: Vec<&String> = got_options
+            .iter()
+            .filter(|o| !options.contains(o))
+            .collect();
         if missing.iter().any(|o| *o == "ro") {
             said.push(format!(
                 "{point} is writable, and should be read-only: a bind mount becomes read-only only \
@@ -219,7 +225,8 @@ mod tests {
 
     #[test]
     fn each_difference_of_a_mount_table_names_its_fix() {
-        let expected = "/ bind rw\n/proc proc rw,nosuid,nodev,noexec\n/etc/hosts bind ro\n/tmp tmpfs rw";
+        let expected =
+            "/ bind rw\n/proc proc rw,nosuid,nodev,noexec\n/etc/hosts bind ro\n/tmp tmpfs rw";
         let got = "/ bind rw\n/proc proc rw\n/etc/hosts bind rw\n/ bind rw";
         assert_eq!(
             mount_table_differences(expected, got),
