@@ -109,7 +109,7 @@ fn what_releases(changes: &str) -> String {
         ),
     ] {
         if changes.contains(sign) {
-            said.push_str("\n");
+            said.push('\n');
             said.push_str(release);
         }
     }
