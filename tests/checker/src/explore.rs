@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::course::{Course, Lesson};
 use crate::harness::{Checks, require_root};
-use crate::mutants::{Scratch, tidy_host};
+use crate::mutants::{Scratch, kept_namespaces, tidy_host};
 
 /// What we read of one mutant in cargo-mutants' JSON list.
 #[derive(Debug, Deserialize)]
@@ -58,6 +58,7 @@ pub fn run(root: &Path, number: u8) -> Result<bool, String> {
             println!("  ? {} (its diff does not apply)", mutant.name);
             continue;
         };
+        let kept_before = kept_namespaces();
         let binary = match scratch.build(lesson, &mutated)? {
             Ok(binary) => binary,
             Err(_) => {
@@ -69,7 +70,7 @@ pub fn run(root: &Path, number: u8) -> Result<bool, String> {
             .checks
             .iter()
             .find(|check| !checks.run(&lesson.test_name(&check.name), binary).passed);
-        tidy_host();
+        tidy_host(&kept_before, &scratch);
         match caught {
             Some(check) => println!("  ✓ {}: caught by {}", mutant.name, check.name),
             None => {

@@ -224,6 +224,7 @@ pub fn run(root: &Path, numbers: &[u8]) -> Result<bool, String> {
         let width = mistakes.iter().map(|m| m.name.len()).max().unwrap_or(0);
         for mistake in &mistakes {
             total += 1;
+            let kept_before = kept_namespaces();
             let mutated = apply(&solution, mistake)?;
             let verdict = match scratch.build(lesson, &mutated)? {
                 Err(compiler) => Verdict::DoesNotCompile(compiler),
@@ -231,7 +232,7 @@ pub fn run(root: &Path, numbers: &[u8]) -> Result<bool, String> {
             };
             let (line, ok) = row(&style, mistake, &verdict, width);
             println!("{line}");
-            for tidied in tidy_host() {
+            for tidied in tidy_host(&kept_before, &scratch) {
                 println!("      (then, as `just clean` would: {tidied})");
             }
             if !ok {
@@ -351,13 +352,43 @@ fn row(style: &Style, mistake: &Mistake, verdict: &Verdict, width: usize) -> (St
     )
 }
 
+/// The names in `/run/netns`, for [`tidy_host`].
+pub(crate) fn kept_namespaces() -> Vec<String> {
+    std::fs::read_dir(nslab_runtime::netns::RUN_DIR)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect()
+}
+
 /// A mistake may leave behind what its runtime should have released (a
 /// forgotten `cleanup` is one of them): remove it as `just clean` does,
-/// and the bridge once no running container holds a lease on it.
-pub(crate) fn tidy_host() -> Vec<String> {
-    use nslab_runtime::{network, state};
+/// the bridge once no running container holds a lease on it, and the
+/// names in `/run/netns` that appeared since `kept_before` (the checks run
+/// under the host lock, so they are the mistake's; their record went with
+/// the container's state directory, so `just clean` cannot know them).
+pub(crate) fn tidy_host(kept_before: &[String], scratch: &Scratch) -> Vec<String> {
+    use nslab_runtime::{netns, network, state};
     let root = state::root();
     let mut done = state::clean(&root).unwrap_or_else(|e| vec![format!("just clean failed: {e}")]);
+    for name in kept_namespaces() {
+        if kept_before.contains(&name) {
+            continue;
+        }
+        // The runtime's own release, given a record of the name as a
+        // container's directory would hold it.
+        let record = scratch.base.join("released");
+        let released = std::fs::create_dir_all(&record)
+            .and_then(|()| std::fs::write(record.join(netns::RECORD), &name))
+            .map_err(|e| e.to_string())
+            .and_then(|()| netns::release(&record).map_err(|e| e.to_string()));
+        done.push(match released {
+            Ok(Some(sentence)) => sentence,
+            Ok(None) => format!("found no record for {name}"),
+            Err(e) => format!("could not release {name}: {e}"),
+        });
+    }
     let leased = std::fs::read_dir(root.join("containers"))
         .into_iter()
         .flatten()
@@ -386,6 +417,8 @@ pub(crate) fn tidy_host() -> Vec<String> {
 /// The scratch copy of the course and its own target directory.
 pub(crate) struct Scratch {
     root: PathBuf,
+    /// `target/mutants`.
+    base: PathBuf,
     tree: PathBuf,
     target: PathBuf,
 }
@@ -397,6 +430,7 @@ impl Scratch {
             root: root.to_path_buf(),
             tree: base.join("tree"),
             target: base.join("build"),
+            base,
         }
     }
 
