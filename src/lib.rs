@@ -24,6 +24,7 @@ const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (5, &lesson_05_user::UserNamespace),
     (6, &lesson_06_net::NetNamespace),
     (7, &lesson_07_join::JoinNamespaces),
+    (8, &lesson_08_cgroup::CgroupNamespace),
 ];
 const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (1, &solution_01_uts::UtsNamespace),
@@ -33,6 +34,7 @@ const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
     (5, &solution_05_user::UserNamespace),
     (6, &solution_06_net::NetNamespace),
     (7, &solution_07_join::JoinNamespaces),
+    (8, &solution_08_cgroup::CgroupNamespace),
 ];
 
 /// The way into a running container (`exec`), from lesson 07 on.

@@ -2,7 +2,9 @@
 //! solution, at which lesson. Flags and messages depend on it.
 
 /// The lessons in order; a lesson's number is its index.
-pub const LESSONS: [&str; 8] = ["clone", "uts", "ipc", "pid", "mount", "user", "net", "join"];
+pub const LESSONS: [&str; 9] = [
+    "clone", "uts", "ipc", "pid", "mount", "user", "net", "join", "cgroup",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavour {

@@ -15,8 +15,10 @@
 //! the host ([`network`]) for lesson 06, and for lesson 07 the registry
 //! of named containers ([`registry`]), the tools `ps`, `ns` and `exec`
 //! with the [`Join`] contract ([`join`]) and named network namespaces
-//! ([`netns`]).
+//! ([`netns`]); for lesson 08 the resource limits ([`limits`]) and the
+//! host's control groups ([`cgroup`]).
 
+pub mod cgroup;
 pub mod cli;
 pub mod conf;
 pub mod config;
@@ -25,6 +27,7 @@ pub mod course;
 pub mod error;
 pub mod fault;
 pub mod join;
+pub mod limits;
 pub mod namespace;
 pub mod netlink;
 pub mod netns;
@@ -46,6 +49,7 @@ pub use container::{Parts, main};
 pub use course::{Binary, Flavour};
 pub use error::{Context, Error, Result};
 pub use join::Join;
+pub use limits::Limits;
 pub use namespace::Namespace;
 pub use process::{Ending, Process};
 pub use registry::Entry;

@@ -29,7 +29,7 @@ use nix::sys::stat::Mode;
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
-use crate::{netns, network, registry};
+use crate::{cgroup, netns, network, registry};
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
@@ -191,7 +191,8 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
 /// `just clean`: remove what killed runtimes left under `state_root` and
 /// on the host (lesson 06: their veth pairs; the bridge and the NAT rule if
 /// no running container uses them; lesson 07: the network namespace names
-/// they kept, and names in the registry that no running container holds),
+/// they kept, and names in the registry that no running container holds;
+/// lesson 08: their cgroups),
 /// and say what it did, a sentence each.
 pub fn clean(state_root: &Path) -> Result<Vec<String>> {
     let mut removed = Vec::new();
@@ -199,6 +200,9 @@ pub fn clean(state_root: &Path) -> Result<Vec<String>> {
         removed.extend(clean_up_container(state_root, &dir)?);
     }
     removed.extend(registry::clean(state_root));
+    if Uid::effective().is_root() {
+        removed.extend(cgroup::clean()?);
+    }
     Ok(removed)
 }
 
@@ -215,6 +219,10 @@ fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         Some(pid) => network::release(state_root, pid)?,
         None => Vec::new(),
     };
+    // Lesson 08: the container's cgroup, in every tree.
+    if let Some(pid) = owner(dir).filter(|_| Uid::effective().is_root()) {
+        removed.extend(cgroup::release(Pid::from_raw(pid))?);
+    }
     removed.extend(netns::release(dir)?);
     if dir.exists() {
         remove_container_dir(dir)?;

@@ -18,6 +18,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("lesson-05", env!("CARGO_BIN_EXE_lesson-05")),
     ("lesson-06", env!("CARGO_BIN_EXE_lesson-06")),
     ("lesson-07", env!("CARGO_BIN_EXE_lesson-07")),
+    ("lesson-08", env!("CARGO_BIN_EXE_lesson-08")),
     ("solution-00", env!("CARGO_BIN_EXE_solution-00")),
     ("solution-01", env!("CARGO_BIN_EXE_solution-01")),
     ("solution-02", env!("CARGO_BIN_EXE_solution-02")),
@@ -26,6 +27,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("solution-05", env!("CARGO_BIN_EXE_solution-05")),
     ("solution-06", env!("CARGO_BIN_EXE_solution-06")),
     ("solution-07", env!("CARGO_BIN_EXE_solution-07")),
+    ("solution-08", env!("CARGO_BIN_EXE_solution-08")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
