@@ -23,6 +23,7 @@ mod lesson04;
 mod lesson05;
 mod lesson06;
 mod lesson07;
+mod lesson08;
 mod properties;
 mod reliability;
 mod runtime_core;

@@ -55,6 +55,12 @@ pub fn check_result(
     } else {
         style.fail()
     };
+    if let Some(reason) = &outcome.skipped {
+        return format!(
+            "  – {:02} {} (skipped: {reason})",
+            lesson.number, check.says
+        );
+    }
     let mut text = format!("  {mark} {:02} {}", lesson.number, check.says);
     if outcome.passed || !details {
         return text;
