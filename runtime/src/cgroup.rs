@@ -549,6 +549,20 @@ pub fn limits_of(runtime: Pid) -> String {
     }
 }
 
+/// For lesson 07's `exec`, from lesson 08 on: move this process into the
+/// cgroup of the container that runtime `runtime` started, where it has
+/// one, as `docker exec` does. The command then counts against the
+/// container's limits, and in the container's cgroup namespace its
+/// `/proc/self/cgroup` shows `/` rather than a path out of it.
+pub fn enter(runtime: Pid) -> Result<()> {
+    let cgroups = Cgroups::detect()?;
+    let path = container_path(runtime);
+    if !cgroups.dirs(&path).iter().all(|dir| dir.exists()) {
+        return Ok(());
+    }
+    cgroups.write(&path, "cgroup.procs", &Pid::this().to_string())
+}
+
 /// The container cgroups (`nslab/<PID>`) of runtimes that are gone, in
 /// every tree: what a runtime killed by SIGKILL left behind.
 pub fn leftovers(cgroups: &Cgroups) -> Vec<PathBuf> {

@@ -77,6 +77,11 @@ pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
             let join = parts.join.ok_or_else(|| {
                 Error::new("this binary has no `exec`").fix("use lesson-07 or later")
             })?;
+            // Lesson 08 on: into the container's cgroup, before anything
+            // of the command exists.
+            if parts.binary.level >= LIMITS_LESSON && nix::unistd::geteuid().is_root() {
+                cgroup::enter(container.runtime)?;
+            }
             let command = Config {
                 quiet: true,
                 hostname: container.hostname.clone(),
@@ -97,7 +102,8 @@ fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
-/// The lesson that adds limits, and with them `ps`'s LIMITS column.
+/// The lesson that adds limits, and with them `ps`'s LIMITS column and
+/// `exec` in the container's cgroup.
 const LIMITS_LESSON: u8 = 8;
 
 /// The table `ps` prints: one running container a line; with `limits`,

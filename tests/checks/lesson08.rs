@@ -239,6 +239,12 @@ fn while_it_runs_the_host_sees_it_in_nslab_with_its_limits() {
     if !ps.stdout.contains("memory 64m, pids 100, cpus 0.5") {
         ps.fail("should list the container with its limits, `memory 64m, pids 100, cpus 0.5`");
     }
+    // `exec` joins the container's cgroup as well as its namespaces.
+    let inside = named.exec(&["cat", "/proc/self/cgroup"]);
+    inside.expect_success();
+    if inside.stdout.lines().any(|line| !line.ends_with(":/")) {
+        inside.fail("should show `/` for every tree: `exec` runs in the container's cgroup");
+    }
     named.stop();
 }
 

@@ -99,8 +99,11 @@ impl Namespace for CgroupNamespace {
             mount_cgroup_fs(cgroup::host()?, Path::new(cgroup::ROOT))?;
         }
         let shown = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let first = shown.lines().next().unwrap_or_default();
-        transcript::container(format_args!("own cgroup namespace: {first}"));
+        let trees = shown.lines().count();
+        let at_root = shown.lines().filter(|line| line.ends_with(":/")).count();
+        transcript::container(format_args!(
+            "own cgroup namespace: /proc/self/cgroup shows / in {at_root} of {trees} trees"
+        ));
         Ok(())
     }
     // ANCHOR_END: in_child
