@@ -91,17 +91,19 @@ pub fn container_path(runtime: Pid) -> String {
 
 impl Cgroups {
     /// Read this host's layout from `/proc/self/mountinfo`, and for a v2
-    /// tree the controllers its root offers (`cgroup.controllers`).
+    /// tree the controllers its root hands to its children
+    /// (`cgroup.subtree_control`): those `nslab`, a child of the root, can
+    /// have.
     pub fn detect() -> Result<Cgroups> {
         let mountinfo = fs::read_to_string("/proc/self/mountinfo")
             .context("read /proc/self/mountinfo to find the cgroup trees")?;
         Ok(Cgroups::from_mountinfo(&mountinfo, |mount_point| {
-            fs::read_to_string(mount_point.join("cgroup.controllers")).unwrap_or_default()
+            fs::read_to_string(mount_point.join("cgroup.subtree_control")).unwrap_or_default()
         }))
     }
 
-    /// The layout `mountinfo` describes; `v2_controllers` reads a v2
-    /// root's `cgroup.controllers`. A controller used by a v1 tree is not
+    /// The layout `mountinfo` describes; `v2_controllers` reads what a v2
+    /// root hands down. A controller used by a v1 tree is not
     /// available in v2 (the kernel binds each to one), so v1 is taken
     /// first.
     pub fn from_mountinfo(mountinfo: &str, v2_controllers: impl Fn(&Path) -> String) -> Cgroups {

@@ -132,8 +132,8 @@ pub enum Tool {
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Start a container.
-    Run(Config),
+    /// Start a container (boxed: a `Config` is large beside a tool).
+    Run(Box<Config>),
     /// Use a tool on running containers.
     Tool(Tool),
     /// Print this text on stdout and exit 0 (`--help`).
@@ -189,7 +189,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
             "command argument {arg:?} contains a NUL byte"
         )));
     }
-    Ok(Request::Run(Config {
+    Ok(Request::Run(Box::new(Config {
         quiet: run.quiet,
         hostname: run.hostname,
         domainname: run.domainname,
@@ -213,7 +213,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         } else {
             run.command
         },
-    }))
+    })))
 }
 
 fn refuse_later_lessons(matches: &ArgMatches, binary: Binary) -> Result<()> {
@@ -297,7 +297,7 @@ mod tests {
 
     fn config_at(level: u8, args: &[&str]) -> Config {
         match parse_at(level, args) {
-            Ok(Request::Run(config)) => config,
+            Ok(Request::Run(config)) => *config,
             other => panic!("expected a run request, got {other:?}"),
         }
     }

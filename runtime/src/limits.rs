@@ -125,7 +125,7 @@ impl fmt::Display for Memory {
         let bytes = self.0;
         match [(GIB, "g"), (MIB, "m"), (KIB, "k")]
             .into_iter()
-            .find(|(scale, _)| bytes % scale == 0)
+            .find(|(scale, _)| bytes.is_multiple_of(*scale))
         {
             Some((scale, unit)) => write!(f, "{}{unit}", bytes / scale),
             None => write!(f, "{bytes}"),
