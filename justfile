@@ -10,11 +10,12 @@ set positional-arguments
 default:
     @just --list --unsorted
 
-# Check your lesson N: `just lesson 1`.
-lesson N:
-    @cargo run --quiet -p nslab-checker -- check {{N}}
+# Check your lesson N: `just lesson 1`. `just lesson 7 --mine` checks your own
+# runtime instead: your lessons 00 to 07 together, no solution code.
+lesson N *FLAGS:
+    @cargo run --quiet -p nslab-checker -- check "$@"
 
-# Where you are: ✓, ✗ or not started for every lesson, and the next one to do.
+# Where you are: ✓, ✗ or not started for every lesson, your own runtime, and the next lesson to do.
 progress:
     @cargo run --quiet -p nslab-checker -- progress
 
@@ -30,19 +31,22 @@ hint N *FLAGS:
 reset N *FLAGS:
     @cargo run --quiet -p nslab-checker -- reset "$@"
 
+# Write every lesson's src/lib.rs from its solution (maintainers); `--check` only lists stale ones.
+stubs *FLAGS:
+    @cargo run --quiet -p nslab-checker -- stubs "$@"
+
 # The same checks, against the reference solution.
 solution N:
     @cargo run --quiet -p nslab-checker -- check {{N}} --solution
 
-# Run your lesson-N container: `just run 1 -- hostname`.
+# Run your lesson-N container: `just run 1 -- hostname`; `just run 7 --mine -- sh`
+# runs your own lessons 00 to 07 together, no solution code.
 run N *ARGS:
-    cargo build --quiet --bin lesson-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
-    target/debug/lesson-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
+    @cargo run --quiet -p nslab-checker -- run "$@"
 
 # Run the reference container: `just run-solution 1 --hostname box -- sh`.
 run-solution N *ARGS:
-    cargo build --quiet --bin solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }}
-    target/debug/solution-{{ if N =~ '^[0-9]$' { "0" + N } else { N } }} "${@:2}"
+    @cargo run --quiet -p nslab-checker -- run {{N}} --solution "${@:2}"
 
 # Run a command in a running container started with `--name NAME`, with your lesson-07: `just exec web -- sh`.
 exec NAME *ARGS:
@@ -67,9 +71,10 @@ clean:
 bench:
     @cargo run --quiet -p nslab-checker -- bench
 
-# The whole suite, as CI runs it (as root): style, lints, tests, self-test, book.
+# The whole suite, as CI runs it (as root): style, fresh stubs, lints, tests, self-test, book.
 test:
     cargo fmt --all --check
+    cargo run --quiet -p nslab-checker -- stubs --check
     cargo clippy --quiet --workspace --all-targets -- -D warnings
     cargo test --quiet --workspace
     cargo run --quiet -p nslab-checker -- unprivileged

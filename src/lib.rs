@@ -1,108 +1,178 @@
 //! The course's binaries, composed from the runtime core and the lessons.
 //!
+//! Every file in `src/bin/` (and in `mine/src/bin/`, the `nslab-mine`
+//! package) is the same one line: it hands its own name (`lesson-04`,
+//! `solution-04`, `mine-04`) to [`main`], which reads it back as a
+//! [`Binary`] of the course manifest
+//! ([`nslab_runtime::course::LESSONS`]) and picks each lesson's crate
+//! from [`COMPOSITION`]:
+//!
 //! * `lesson-NN`: the reference solutions below NN plus the learner's
 //!   exercise NN, so every lesson starts from a working container.
 //! * `solution-NN`: the reference solutions up to NN.
-//!
-//! To add a lesson, add its exercise and solution to the two tables below
-//! and two files under `src/bin/`.
+//! * `mine-NN`: the learner's own exercises 00 to NN, no solution code.
 
 use std::process::ExitCode;
 
-use nslab_runtime::{Binary, Flavour, Join, Namespace, Parts, Process};
+use nslab_runtime::course::{LESSONS, Part, Source};
+use nslab_runtime::{Binary, Join, Namespace, Parts, Process};
 
-/// Lesson 00 is the process itself, not a namespace.
-const EXERCISE_PROCESS: &dyn Process = &lesson_00_clone::CloneProcess;
-const SOLUTION_PROCESS: &dyn Process = &solution_00_clone::CloneProcess;
-
-/// Lessons 01 and later, each with its number.
-const EXERCISE_NAMESPACES: &[(u8, &dyn Namespace)] = &[
-    (1, &lesson_01_uts::UtsNamespace),
-    (2, &lesson_02_ipc::IpcNamespace),
-    (3, &lesson_03_pid::PidNamespace),
-    (4, &lesson_04_mount::MountNamespace),
-    (5, &lesson_05_user::UserNamespace),
-    (6, &lesson_06_net::NetNamespace),
-    (7, &lesson_07_join::JoinNamespaces),
-    (8, &lesson_08_cgroup::CgroupNamespace),
-];
-const SOLUTION_NAMESPACES: &[(u8, &dyn Namespace)] = &[
-    (1, &solution_01_uts::UtsNamespace),
-    (2, &solution_02_ipc::IpcNamespace),
-    (3, &solution_03_pid::PidNamespace),
-    (4, &solution_04_mount::MountNamespace),
-    (5, &solution_05_user::UserNamespace),
-    (6, &solution_06_net::NetNamespace),
-    (7, &solution_07_join::JoinNamespaces),
-    (8, &solution_08_cgroup::CgroupNamespace),
-];
-
-/// The way into a running container (`exec`), from lesson 07 on.
-const JOIN_LESSON: u8 = 7;
-const EXERCISE_JOIN: &dyn Join = &lesson_07_join::JoinNamespaces;
-const SOLUTION_JOIN: &dyn Join = &solution_07_join::JoinNamespaces;
-
-/// The highest lesson number.
-pub const LAST_LESSON: u8 = SOLUTION_NAMESPACES[SOLUTION_NAMESPACES.len() - 1].0;
-
-/// Whose code a binary uses for one lesson.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Exercise,
-    Solution,
+/// What one lesson's crate gives the core: the contracts of its
+/// manifest entry's `adds`.
+#[derive(Clone, Copy)]
+pub struct Contracts {
+    pub process: Option<&'static dyn Process>,
+    pub namespace: Option<&'static dyn Namespace>,
+    pub join: Option<&'static dyn Join>,
 }
 
-/// Whose code `binary` uses for `lesson`: the learner's for its own
-/// lesson if it is an exercise, else the solution's.
-pub fn source(binary: Binary, lesson: u8) -> Source {
-    match binary.flavour {
-        Flavour::Exercise if lesson == binary.level => Source::Exercise,
-        _ => Source::Solution,
+const NONE: Contracts = Contracts {
+    process: None,
+    namespace: None,
+    join: None,
+};
+
+const fn process(process: &'static dyn Process) -> Contracts {
+    Contracts {
+        process: Some(process),
+        ..NONE
     }
 }
+
+const fn namespace(namespace: &'static dyn Namespace) -> Contracts {
+    Contracts {
+        namespace: Some(namespace),
+        ..NONE
+    }
+}
+
+const fn namespace_and_join<T: Namespace + Join>(both: &'static T) -> Contracts {
+    Contracts {
+        namespace: Some(both),
+        join: Some(both),
+        ..NONE
+    }
+}
+
+/// Each lesson's two crates, the learner's and the reference, in the
+/// manifest's order. This table cannot be derived (it names crates and
+/// types); a test below holds it to the manifest.
+pub const COMPOSITION: &[(Contracts, Contracts)] = &[
+    (
+        process(&lesson_00_clone::CloneProcess),
+        process(&solution_00_clone::CloneProcess),
+    ),
+    (
+        namespace(&lesson_01_uts::UtsNamespace),
+        namespace(&solution_01_uts::UtsNamespace),
+    ),
+    (
+        namespace(&lesson_02_ipc::IpcNamespace),
+        namespace(&solution_02_ipc::IpcNamespace),
+    ),
+    (
+        namespace(&lesson_03_pid::PidNamespace),
+        namespace(&solution_03_pid::PidNamespace),
+    ),
+    (
+        namespace(&lesson_04_mount::MountNamespace),
+        namespace(&solution_04_mount::MountNamespace),
+    ),
+    (
+        namespace(&lesson_05_user::UserNamespace),
+        namespace(&solution_05_user::UserNamespace),
+    ),
+    (
+        namespace(&lesson_06_net::NetNamespace),
+        namespace(&solution_06_net::NetNamespace),
+    ),
+    (
+        namespace_and_join(&lesson_07_join::JoinNamespaces),
+        namespace_and_join(&solution_07_join::JoinNamespaces),
+    ),
+    (
+        namespace(&lesson_08_cgroup::CgroupNamespace),
+        namespace(&solution_08_cgroup::CgroupNamespace),
+    ),
+];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every
-/// namespace lesson up to its level, and lesson 07's way in.
+/// namespace up to its level, and the latest way in, each from the crate
+/// [`Binary::source`] says.
 pub fn parts(binary: Binary) -> Parts {
-    let process = match source(binary, 0) {
-        Source::Exercise => EXERCISE_PROCESS,
-        Source::Solution => SOLUTION_PROCESS,
-    };
-    let namespaces = EXERCISE_NAMESPACES
+    let contracts: Vec<Contracts> = COMPOSITION
         .iter()
-        .zip(SOLUTION_NAMESPACES)
-        .take_while(|((lesson, _), _)| *lesson <= binary.level)
-        .map(
-            |(&(lesson, exercise), &(_, solution))| match source(binary, lesson) {
+        .take(usize::from(binary.level) + 1)
+        .enumerate()
+        .map(|(lesson, &(exercise, solution))| {
+            let lesson = u8::try_from(lesson).expect("fewer than 256 lessons");
+            match binary.source(lesson) {
                 Source::Exercise => exercise,
                 Source::Solution => solution,
-            },
-        )
+            }
+        })
         .collect();
-    let join = (binary.level >= JOIN_LESSON).then(|| match source(binary, JOIN_LESSON) {
-        Source::Exercise => EXERCISE_JOIN,
-        Source::Solution => SOLUTION_JOIN,
-    });
     Parts {
         binary,
-        process,
-        namespaces,
-        join,
+        process: contracts
+            .iter()
+            .find_map(|c| c.process)
+            .expect("lesson 00 gives the process"),
+        namespaces: contracts.iter().filter_map(|c| c.namespace).collect(),
+        join: contracts.iter().rev().find_map(|c| c.join),
     }
 }
 
-/// `main` of `lesson-NN`.
-pub fn exercise(level: u8) -> ExitCode {
-    run(Flavour::Exercise, level)
+/// `main` of every binary in `src/bin/`, given the binary's own name.
+pub fn main(name: &str) -> ExitCode {
+    let binary = Binary::parse(name).unwrap_or_else(|| {
+        panic!("src/bin/{name}.rs is not a binary of the course manifest (runtime/src/course.rs)")
+    });
+    nslab_runtime::main(parts(binary))
 }
 
-/// `main` of `solution-NN`.
-pub fn solution(level: u8) -> ExitCode {
-    run(Flavour::Solution, level)
+/// The contracts a row of [`COMPOSITION`] fills, as the manifest names them.
+pub fn filled(contracts: &Contracts) -> Vec<Part> {
+    [
+        (contracts.process.is_some(), Part::Process),
+        (contracts.namespace.is_some(), Part::Namespace),
+        (contracts.join.is_some(), Part::Join),
+    ]
+    .into_iter()
+    .filter_map(|(filled, part)| filled.then_some(part))
+    .collect()
 }
 
-fn run(flavour: Flavour, level: u8) -> ExitCode {
-    nslab_runtime::main(parts(Binary { flavour, level }))
+/// Why [`COMPOSITION`] disagrees with the manifest, one line per problem.
+pub fn composition_problems() -> Vec<String> {
+    let mut problems = Vec::new();
+    for (index, lesson) in LESSONS.iter().enumerate() {
+        let crate_name = lesson.dir_name().replace('-', "_");
+        let Some((exercise, solution)) = COMPOSITION.get(index) else {
+            problems.push(format!(
+                "src/lib.rs: COMPOSITION has no row for {lesson}: add one with \
+                 lesson_{crate_name}'s and solution_{crate_name}'s {:?}",
+                lesson.adds
+            ));
+            continue;
+        };
+        for (whose, contracts) in [("exercise", exercise), ("solution", solution)] {
+            let filled = filled(contracts);
+            if filled != lesson.adds {
+                problems.push(format!(
+                    "src/lib.rs: COMPOSITION gives {lesson}'s {whose} {filled:?}, \
+                     but the manifest says it adds {:?}",
+                    lesson.adds
+                ));
+            }
+        }
+    }
+    for extra in LESSONS.len()..COMPOSITION.len() {
+        problems.push(format!(
+            "src/lib.rs: COMPOSITION's row {extra} has no lesson {extra:02} in runtime/src/course.rs"
+        ));
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -110,37 +180,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_tables_list_the_same_lessons_in_order() {
-        let numbers =
-            |table: &[(u8, &dyn Namespace)]| table.iter().map(|(n, _)| *n).collect::<Vec<_>>();
-        let exercises = numbers(EXERCISE_NAMESPACES);
-        assert_eq!(exercises, numbers(SOLUTION_NAMESPACES));
-        assert!(
-            exercises.windows(2).all(|pair| pair[0] < pair[1]),
-            "{exercises:?}"
-        );
+    fn the_composition_table_follows_the_manifest() {
+        let problems = composition_problems();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     #[test]
-    fn a_lesson_binary_takes_only_its_own_lesson_from_the_learner() {
-        let exercise = |level| Binary {
-            flavour: Flavour::Exercise,
-            level,
-        };
-        let solution = |level| Binary {
-            flavour: Flavour::Solution,
-            level,
-        };
-        assert_eq!(source(exercise(0), 0), Source::Exercise);
-        assert_eq!(source(exercise(3), 3), Source::Exercise);
-        assert_eq!(source(exercise(3), 2), Source::Solution);
-        assert_eq!(source(solution(3), 3), Source::Solution);
-        for level in 0..=LAST_LESSON {
-            let lessons_below = SOLUTION_NAMESPACES
-                .iter()
-                .filter(|(lesson, _)| *lesson <= level)
-                .count();
-            assert_eq!(parts(exercise(level)).namespaces.len(), lessons_below);
+    fn every_binary_has_one_process_a_namespace_per_lesson_and_join_from_its_lesson() {
+        for binary in Binary::all() {
+            let parts = parts(binary);
+            let so_far = &LESSONS[..=usize::from(binary.level)];
+            let count = |part| so_far.iter().filter(|l| l.adds.contains(&part)).count();
+            assert_eq!(parts.namespaces.len(), count(Part::Namespace), "{binary}");
+            assert_eq!(parts.join.is_some(), count(Part::Join) > 0, "{binary}");
         }
     }
 }

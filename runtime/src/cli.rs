@@ -2,8 +2,8 @@
 //!
 //! Every binary knows every flag of the course, so that an earlier
 //! lesson's binary can refuse a later lesson's flag by name instead of
-//! calling it "unknown". The table [`INTRODUCED_IN`] says which lesson
-//! brings which flag; `--help` only lists the ones this binary has.
+//! calling it "unknown". The course manifest ([`crate::course::LESSONS`])
+//! says which lesson brings which flag; `--help` only lists the ones this binary has.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -13,31 +13,17 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{self, Config, IdMap, NetMode, Subnet, Volume};
-use crate::course::{Binary, describe_lesson};
+use crate::course::{Binary, Flavour, LESSONS, describe_lesson};
 use crate::error::{Error, Result};
 use crate::limits::{Cpus, Limits, Memory, Pids};
 
-/// Which lesson adds each flag and subcommand (by clap id).
-pub const INTRODUCED_IN: &[(&str, u8)] = &[
-    ("hostname", 1),
-    ("domainname", 1),
-    ("init", 3),
-    ("rootfs", 4),
-    ("volume", 4),
-    ("uid_map", 5),
-    ("gid_map", 5),
-    ("net", 6),
-    ("subnet", 6),
-    ("nat", 6),
-    ("name", 7),
-    ("keep_net", 7),
-    ("ps", 7),
-    ("ns", 7),
-    ("exec", 7),
-    ("memory", 8),
-    ("pids_limit", 8),
-    ("cpus", 8),
-];
+/// Which lesson adds each flag and subcommand (by clap id), from the
+/// course manifest.
+pub fn introduced_in() -> impl Iterator<Item = (&'static str, u8)> {
+    LESSONS
+        .iter()
+        .flat_map(|lesson| lesson.introduces.iter().map(move |&id| (id, lesson.number)))
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -152,7 +138,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         ));
     // Later lessons' flags stay parseable (so we can name their lesson)
     // but are hidden from this binary's --help.
-    for &(id, lesson) in INTRODUCED_IN.iter().filter(|(_, l)| *l > binary.level) {
+    for (id, lesson) in introduced_in().filter(|&(_, l)| l > binary.level) {
         if command.get_subcommands().any(|s| s.get_name() == id) {
             command = command.mut_subcommand(id, |s| s.hide(true));
         } else {
@@ -217,7 +203,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
 }
 
 fn refuse_later_lessons(matches: &ArgMatches, binary: Binary) -> Result<()> {
-    for &(id, lesson) in INTRODUCED_IN {
+    for (id, lesson) in introduced_in() {
         if lesson <= binary.level {
             continue;
         }
@@ -237,7 +223,9 @@ fn refuse_later_lessons(matches: &ArgMatches, binary: Binary) -> Result<()> {
                 binary.name()
             ))
             .fix(format!(
-                "use lesson-{lesson:02} or solution-{lesson:02} or later"
+                "use {} or {} or later",
+                Binary::new(Flavour::Exercise, lesson),
+                Binary::new(Flavour::Solution, lesson)
             )));
         }
     }
@@ -280,7 +268,6 @@ fn one_line_clap_error(error: &clap::Error, program: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::Flavour;
 
     fn parse_at(level: u8, args: &[&str]) -> Result<Request> {
         let binary = Binary {
@@ -408,7 +395,7 @@ mod tests {
             .filter(|id| !["quiet", "command", "help"].contains(&id.as_str()))
             .collect();
         ids.sort();
-        let mut gated: Vec<String> = INTRODUCED_IN.iter().map(|(id, _)| id.to_string()).collect();
+        let mut gated: Vec<String> = introduced_in().map(|(id, _)| id.to_string()).collect();
         gated.sort();
         assert_eq!(ids, gated);
     }

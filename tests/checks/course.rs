@@ -6,8 +6,7 @@ use nslab_checker::book::{
     code_blocks, has_anchor, include, inline_code, link_targets, table_rows, without_code,
 };
 use nslab_checker::course::{Course, heading_id, headings, repo_root};
-use quote::ToTokens;
-use syn::visit_mut::VisitMut;
+use nslab_checker::stub;
 
 fn course() -> Course {
     Course::load(&repo_root()).expect("every lessons/NN-name/info.toml loads")
@@ -75,98 +74,82 @@ fn every_hint_points_at_a_section_of_its_chapter() {
     }
 }
 
-/// Replaces the body of every function whose exercise body is a
-/// `todo!()`, so that only the learner's part may differ.
-struct BlankBodies<'a> {
-    todo_functions: &'a [String],
-}
-
-impl VisitMut for BlankBodies<'_> {
-    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
-        if self
-            .todo_functions
-            .contains(&function.sig.ident.to_string())
-        {
-            function.block = syn::parse_quote!({});
-        }
-    }
-
-    fn visit_item_fn_mut(&mut self, function: &mut syn::ItemFn) {
-        if self
-            .todo_functions
-            .contains(&function.sig.ident.to_string())
-        {
-            *function.block = syn::parse_quote!({});
-        }
-    }
-}
-
-/// The names of the functions whose body contains `todo!`.
-fn functions_with_todo(file: &syn::File) -> Vec<String> {
-    struct Find(Vec<String>);
-    impl<'ast> syn::visit::Visit<'ast> for Find {
-        fn visit_impl_item_fn(&mut self, function: &'ast syn::ImplItemFn) {
-            if function
-                .block
-                .to_token_stream()
-                .to_string()
-                .contains("todo !")
-            {
-                self.0.push(function.sig.ident.to_string());
-            }
-        }
-        fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
-            if function
-                .block
-                .to_token_stream()
-                .to_string()
-                .contains("todo !")
-            {
-                self.0.push(function.sig.ident.to_string());
-            }
-        }
-    }
-    let mut find = Find(Vec::new());
-    syn::visit::Visit::visit_file(&mut find, file);
-    find.0
-}
-
-/// "A lesson and its solution differ only in the bodies the learner
-/// writes": same items, signatures and doc comments; the exercise has
-/// `todo!()` where the solution has code.
+/// Each lesson's stub is generated from its solution (`just stubs`; that
+/// the committed stubs are fresh is checked by `just stubs --check` and the
+/// checker's own tests). Here: the solution is complete, and each exercise
+/// sends the learner to a section that exists.
 #[test]
-fn each_exercise_is_its_solution_with_todo_bodies() {
+fn each_exercise_is_a_function_of_a_complete_solution_and_has_its_section() {
     for lesson in course().lessons {
-        let parse = |path: &Path| -> syn::File {
-            syn::parse_file(&read(path))
-                .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
-        };
-        let mut exercise = parse(&lesson.exercise());
-        let mut solution = parse(&lesson.solution());
-        let todo_functions = functions_with_todo(&exercise);
+        let solution = read(&lesson.solution());
         assert!(
-            !todo_functions.is_empty(),
-            "{} has no todo!(): an exercise must leave the learner something to write",
-            lesson.exercise().display()
-        );
-        assert!(
-            functions_with_todo(&solution).is_empty(),
+            !stub::is_stub(&solution),
             "{} still has a todo!()",
             lesson.solution().display()
         );
-        let mut blank = BlankBodies {
-            todo_functions: &todo_functions,
-        };
-        blank.visit_file_mut(&mut exercise);
-        blank.visit_file_mut(&mut solution);
-        assert_eq!(
-            exercise.to_token_stream().to_string(),
-            solution.to_token_stream().to_string(),
-            "{} and {} differ outside the bodies with todo!()",
-            lesson.exercise().display(),
-            lesson.solution().display()
-        );
+        let chapter = headings(&read(&lesson.chapter()));
+        for exercise in &lesson.exercises {
+            assert!(
+                chapter.contains(&exercise.section),
+                "{}: {} points at \"{}\", which is not a heading of {}",
+                lesson.info().display(),
+                exercise.function,
+                exercise.section,
+                lesson.chapter().display()
+            );
+            stub::solution_function(&solution, exercise)
+                .unwrap_or_else(|e| panic!("{}: {e}", lesson.solution().display()));
+        }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rung {
+    /// One of `just hint N`'s.
+    Words,
+    /// A check's, shown when it fails.
+    Check,
+}
+
+/// The exact code comes only on the hints' last rungs, cut from the
+/// solution ([`nslab_checker::hint`]): no worded hint, and no check's hint
+/// (shown on the first failure of an untouched stub), may paste a line of a
+/// solution's exercise body.
+#[test]
+fn no_written_hint_pastes_a_line_of_the_solution() {
+    let mut problems = Vec::new();
+    for lesson in course().lessons {
+        let solution = read(&lesson.solution());
+        let hints = lesson
+            .hints
+            .iter()
+            .map(|hint| (Rung::Words, hint))
+            .chain(lesson.checks.iter().map(|check| (Rung::Check, &check.hint)));
+        let hints: Vec<(Rung, &String)> = hints.collect();
+        for exercise in &lesson.exercises {
+            let source = stub::solution_function(&solution, exercise).unwrap();
+            // The body's statements: long enough to be code, not a name.
+            let statements = source
+                .lines()
+                .skip(1)
+                .map(|line| line.trim().trim_end_matches([';', ',', '?']))
+                .filter(|line| line.len() >= 24 && !line.starts_with("//"));
+            for statement in statements {
+                for (rung, hint) in &hints {
+                    // The worded hints' later rungs name the flags.
+                    let is_call = statement.contains('(');
+                    if hint.contains(statement) && (is_call || *rung == Rung::Check) {
+                        problems.push(format!(
+                            "{}: {rung:?} hint pastes `{statement}` from {}",
+                            lesson.info().display(),
+                            exercise.function
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert_no_problems(&problems, "hints that give the code away");
 }
 
 /// Every chapter of the book, by file name, with its text.

@@ -17,7 +17,7 @@ use crate::support::mounts::{
     PrivateRootfs, escape_helper, mount_table, shared_rootfs, shared_rootfs_flag,
 };
 use crate::support::{
-    Container, HostGuard, Outcome, TempDir, expect_a_namespace_of_its_own, random_hex,
+    Container, HostGuard, Outcome, Prepare, TempDir, expect_a_namespace_of_its_own, random_hex,
 };
 
 fn with_rootfs(rootfs: &str) -> Container {
@@ -32,14 +32,31 @@ fn volume(host: &Path, container: &str) -> String {
 /// before anything started: narrated, so that a container that started
 /// before the refusal would show in stderr.
 fn expect_volume_refused(rootfs: Option<&str>, volume: String, word: &str) {
+    expect_volumes_refused(rootfs, &[volume], word);
+}
+
+/// The same, for a container given all of `volumes`.
+fn expect_volumes_refused(rootfs: Option<&str>, volumes: &[String], word: &str) {
     let mut container = Container::for_lesson(4).narrated();
     if let Some(rootfs) = rootfs {
         container = container.flag("--rootfs").flag(rootfs);
     }
-    container
-        .flag(volume)
+    volumes
+        .iter()
+        .fold(container, |container, volume| container.flag(volume))
         .run(&["true"])
         .expect_one_error_line(125, &["--volume", word]);
+}
+
+/// `script` run by `sh -c` in a mount namespace of its own, thrown away
+/// when it ends: `unshare --propagation private` first cuts it off from
+/// the host's, so that nothing `script` mounts, nor anything that leaks
+/// into it, ever reaches the host, whatever the host's propagation.
+fn in_a_throwaway_mount_namespace(script: &str) -> Outcome {
+    Outcome::of_host_command(
+        "unshare",
+        &["--mount", "--propagation", "private", "sh", "-c", script],
+    )
 }
 
 /// The binary's name (`lesson-04`, `solution-05`...), which init (a copy
@@ -106,20 +123,43 @@ fn a_mount_inside_never_reaches_a_host_whose_mounts_are_shared() {
         target.path.display()
     );
     let container = Container::for_lesson(4).shell_command(&["sh", "-c", &inside]);
-    let script = format!(
+    let outcome = in_a_throwaway_mount_namespace(&format!(
         "mount --make-rshared / && {container} || exit $?; \
          echo \"mounts of {probe} outside: $(grep -c {probe} /proc/self/mountinfo)\""
-    );
-    let outcome = Outcome::of_host_command(
-        "unshare",
-        &["--mount", "--propagation", "unchanged", "sh", "-c", &script],
-    );
+    ));
     outcome.expect_success();
     if outcome.stdout != format!("1\nmounts of {probe} outside: 0\n") {
         outcome.fail(
             "should mount the tmpfs inside (1) and never outside (0): with `/` shared, the \
              container's mounts must be made private before it mounts anything",
         );
+    }
+}
+
+/// The same with `--rootfs`, where the runtime mounts a whole tree (the
+/// rootfs onto itself, proc, sysfs, /dev, the /etc files) before it
+/// enters it: every one of them must stay in the container.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn with_a_rootfs_no_mount_reaches_a_host_whose_mounts_are_shared() {
+    let _host = HostGuard::begin();
+    let rootfs = fs::canonicalize(shared_rootfs()).prepared("find the shared rootfs");
+    let rootfs = rootfs.display().to_string();
+    let container = with_rootfs(&rootfs).shell_command(&["true"]);
+    // Fields 4 and 5 of mountinfo: the mount's root and where it is.
+    let below_the_rootfs =
+        format!("awk -v r='{rootfs}' 'index($5, r) == 1 {{ print $5 }}' /proc/self/mountinfo");
+    let outcome = in_a_throwaway_mount_namespace(&format!(
+        "mount --make-rshared / && {container} || exit $?; {below_the_rootfs}"
+    ));
+    outcome.expect_success();
+    if !outcome.stdout.is_empty() {
+        outcome.fail(&format!(
+            "should leave no mount below {rootfs} outside the container, but these reached \
+             it: with `/` shared, the container's mounts must be made private before \
+             anything is mounted in the rootfs"
+        ));
     }
 }
 
@@ -139,7 +179,7 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
     let rootfs = shared_rootfs();
     let marker_dir = TempDir::new();
     let marker = format!("nslab-marker-{}", random_hex(4));
-    fs::write(marker_dir.path.join(&marker), "on the host\n").expect("write the marker");
+    fs::write(marker_dir.path.join(&marker), "on the host\n").prepared("write the marker");
 
     let script = format!(
         "ls /; echo ---; find / -path /proc -prune -o -path /sys -prune -o -name {marker} -print; \
@@ -152,7 +192,7 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
         outcome.fail("should print `ls /`, the marker search and the mount table");
     };
     let mut expected: Vec<String> = fs::read_dir(&rootfs)
-        .expect("list the rootfs")
+        .prepared("list the rootfs")
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
@@ -182,7 +222,7 @@ fn a_chroot_escape_does_not_reach_the_host() {
     escape_helper(&tools.path);
     let marker_dir = TempDir::new();
     let marker = marker_dir.path.join("only-on-the-host");
-    fs::write(&marker, "").expect("write the marker");
+    fs::write(&marker, "").prepared("write the marker");
     let marker = marker.display().to_string();
     let outcome = with_rootfs(&shared_rootfs_flag())
         .flag(volume(&tools.path, "/mnt:ro"))
@@ -224,7 +264,7 @@ fn a_file_written_to_a_volume_appears_on_the_host() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
     let word = random_hex(4);
-    fs::write(shared.path.join("from-the-host"), format!("{word}\n")).expect("write a file");
+    fs::write(shared.path.join("from-the-host"), format!("{word}\n")).prepared("write a file");
     let script = format!("cat /home/from-the-host && echo {word} > /home/from-inside");
     let outcome = with_rootfs(&shared_rootfs_flag())
         .flag(volume(&shared.path, "/home"))
@@ -240,13 +280,41 @@ fn a_file_written_to_a_volume_appears_on_the_host() {
     }
 }
 
+/// A volume is the host's directory with everything mounted below it, as
+/// `mount --rbind` makes it: the mount inside it is made in a throwaway
+/// mount namespace, where the container runs too.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn a_mount_inside_a_volumes_directory_shows_in_the_container() {
+    let _host = HostGuard::begin();
+    let shared = TempDir::new();
+    let inner = shared.path.join("inner");
+    fs::create_dir(&inner).prepared("create a directory in the volume");
+    let word = random_hex(4);
+    let container = with_rootfs(&shared_rootfs_flag())
+        .flag(volume(&shared.path, "/home"))
+        .shell_command(&["cat", "/home/inner/file"]);
+    let inner = inner.display();
+    let outcome = in_a_throwaway_mount_namespace(&format!(
+        "mount -t tmpfs nslab-inner {inner} && echo {word} > {inner}/file && {container}"
+    ));
+    if outcome.status != Some(0) || outcome.stdout != format!("{word}\n") {
+        outcome.fail(&format!(
+            "should print {word:?}, from the tmpfs mounted on {inner} on the host: a volume \
+             must bring the mounts below its directory along (MS_REC), or the container \
+             sees an empty directory there"
+        ));
+    }
+}
+
 #[test]
 #[ignore = "needs root"]
 #[file_parallel(host)]
 fn a_read_only_volume_refuses_writes() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
-    fs::write(shared.path.join("from-the-host"), "readable\n").expect("write a file");
+    fs::write(shared.path.join("from-the-host"), "readable\n").prepared("write a file");
     let outcome = with_rootfs(&shared_rootfs_flag())
         .flag(volume(&shared.path, "/home:ro"))
         .run(&[
@@ -354,10 +422,10 @@ fn a_symlink_in_the_rootfs_cannot_place_a_volume_outside_it() {
     let rootfs = PrivateRootfs::new();
     // The image's /data points at /etc: inside the container, that is the
     // container's /etc; on the host, resolved naively, the host's.
-    symlink("/etc", rootfs.path.join("data")).expect("plant the symlink");
+    symlink("/etc", rootfs.path.join("data")).prepared("plant the symlink");
     let name = format!("nslab-volume-{}", random_hex(4));
     let shared = TempDir::new();
-    fs::write(shared.path.join("file"), "from the volume\n").expect("write a file");
+    fs::write(shared.path.join("file"), "from the volume\n").prepared("write a file");
     let on_the_host = Path::new("/etc").join(&name);
     let outcome = with_rootfs(&rootfs.flag())
         .flag(volume(&shared.path, &format!("/data/{name}")))
@@ -389,7 +457,7 @@ fn a_missing_rootfs_or_one_that_is_not_a_directory_is_refused() {
         .expect_stdout("");
     let dir = TempDir::new();
     let file = dir.path.join("a-file");
-    fs::write(&file, "").expect("write a file");
+    fs::write(&file, "").prepared("write a file");
     Container::for_lesson(4)
         .narrated()
         .flag("--rootfs")
@@ -406,8 +474,8 @@ fn a_rootfs_without_the_command_gives_127() {
     // A program that exists on the host, and not in the rootfs.
     let dir = TempDir::new();
     let program = dir.path.join("only-on-the-host");
-    fs::write(&program, "#!/bin/sh\nexit 0\n").expect("write a script");
-    fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs::write(&program, "#!/bin/sh\nexit 0\n").prepared("write a script on the host");
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).prepared("make it executable");
     let program = program.display().to_string();
     with_rootfs(&shared_rootfs_flag())
         .run(&[&program])
@@ -432,7 +500,42 @@ fn a_relative_container_path_is_refused() {
     let _host = HostGuard::begin();
     let shared = TempDir::new();
     let rootfs = shared_rootfs_flag();
-    expect_volume_refused(Some(&rootfs), volume(&shared.path, "mnt"), "relative");
+    // Any words will do, "relative" or "not absolute", as long as the line
+    // names the flag and the value.
+    let relative = format!("nslab-relative-{}", random_hex(4));
+    expect_volume_refused(Some(&rootfs), volume(&shared.path, &relative), &relative);
+}
+
+/// Every `--volume` is checked before anything is created: a bad last one
+/// leaves no mount point of the good ones behind in the rootfs.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn a_bad_last_volume_is_refused_before_anything_is_created() {
+    let _host = HostGuard::begin();
+    let rootfs = PrivateRootfs::new();
+    let shared = TempDir::new();
+    let names: Vec<String> = ["first", "second", "third"]
+        .iter()
+        .map(|which| format!("nslab-{which}-{}", random_hex(4)))
+        .collect();
+    let missing = format!("/nonexistent-volume-{}", random_hex(4));
+    let volumes = [
+        volume(&shared.path, &format!("/{}", names[0])),
+        volume(&shared.path, &format!("/{}", names[1])),
+        volume(Path::new(&missing), &format!("/{}", names[2])),
+    ];
+    expect_volumes_refused(Some(&rootfs.flag()), &volumes, &missing);
+    let created: Vec<&String> = names
+        .iter()
+        .filter(|name| rootfs.path.join(name).exists())
+        .collect();
+    assert!(
+        created.is_empty(),
+        "the refusal of the last --volume left {created:?} in the rootfs {}: `validate` must \
+         check every --volume before the container starts",
+        rootfs.flag()
+    );
 }
 
 #[test]
@@ -450,11 +553,11 @@ fn a_container_path_escaping_the_rootfs_is_refused() {
     // A relative symlink that climbs out; refused before anything is
     // mounted or created, so a bare directory will do as the rootfs.
     let rootfs = TempDir::new();
-    symlink("../../../..", rootfs.path.join("up")).expect("plant the symlink");
+    symlink("../../../..", rootfs.path.join("up")).prepared("plant the symlink");
     let bare = rootfs.path.display().to_string();
     expect_volume_refused(Some(&bare), volume(&shared.path, "/up/etc"), "/up/etc");
     let entries: Vec<_> = fs::read_dir(&rootfs.path)
-        .expect("list")
+        .prepared("list its rootfs")
         .flatten()
         .collect();
     assert_eq!(entries.len(), 1, "the refusal created files in the rootfs");

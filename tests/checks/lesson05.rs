@@ -19,7 +19,9 @@ use serial_test::file_parallel;
 
 use crate::support::mounts::{PrivateRootfs, mount_table};
 use crate::support::procs::{self, Process};
-use crate::support::{Container, HostGuard, NOBODY, Outcome, TempDir, User, host_namespace};
+use crate::support::{
+    Container, HostGuard, NOBODY, Outcome, Prepare, TempDir, User, host_namespace,
+};
 
 /// `id` inside, as the container's root: names from the host's
 /// `/etc/passwd` without `--rootfs`, from the rootfs's with it.
@@ -57,16 +59,17 @@ fn run_as_nobody_in_rootfs(volume: &Path, script: &str) -> Outcome {
 /// A directory for a volume that every user may write to.
 fn writable_volume() -> TempDir {
     let dir = TempDir::new();
-    fs::set_permissions(&dir.path, fs::Permissions::from_mode(0o777)).expect("chmod 777");
+    fs::set_permissions(&dir.path, fs::Permissions::from_mode(0o777))
+        .prepared("let every user write to the volume");
     dir
 }
 
 /// A file of the host's root, readable by root only (`mode`), in `dir`.
 fn root_only_file(dir: &Path, name: &str, mode: u32) -> String {
     let path = dir.join(name);
-    fs::write(&path, "for root only\n").expect("write a file");
-    chown(&path, Some(0), Some(0)).expect("chown root:root");
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+    fs::write(&path, "for root only\n").prepared("write a file");
+    chown(&path, Some(0), Some(0)).prepared("chown root:root");
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).prepared("set the file's mode");
     format!("/mnt/{name}")
 }
 
@@ -212,10 +215,10 @@ fn mknod_inside_fails_with_eperm() {
 fn capabilities_are_full_inside_and_the_host_sees_nobody() {
     let _host = HostGuard::begin();
     let last_cap: u32 = fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .expect("read cap_last_cap")
+        .prepared("read cap_last_cap")
         .trim()
         .parse()
-        .expect("cap_last_cap is a number");
+        .prepared("read cap_last_cap as a number");
     let every_capability = format!("{:016x}", (1u64 << (last_cap + 1)) - 1);
     let mut running = by_nobody().start(&[
         "sh",
@@ -426,4 +429,30 @@ fn as_nobody_mapping_ids_it_does_not_own_is_refused() {
         .run(&["id", "-u"])
         .expect_success()
         .expect_stdout("0\n");
+}
+
+/// What lets a process map a range is `CAP_SETUID` (`CAP_SETGID`), not
+/// uid 0: root without them, dropped from its bounding set by `setpriv`,
+/// asks for a range. It must be refused before anything starts, with a
+/// fix that fits root (running as root is no help to root).
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn as_root_without_cap_setuid_a_range_is_refused() {
+    let _host = HostGuard::begin();
+    let map = "0:100000:1000";
+    let container = Container::for_lesson(5)
+        .narrated()
+        .flag(format!("--uid-map={map}"))
+        .shell_command(&["true"]);
+    let outcome = Outcome::of_host_command(
+        "setpriv",
+        &["--bounding-set", "-setuid,-setgid", "sh", "-c", &container],
+    );
+    outcome
+        .expect_one_error_line(125, &["--uid-map", map, "CAP_SETUID"])
+        .expect_stdout("");
+    if outcome.stderr.contains("run as root") {
+        outcome.fail("should not tell root to run as root: it lacks CAP_SETUID, not uid 0");
+    }
 }

@@ -18,9 +18,9 @@ use serial_test::{file_parallel, file_serial};
 
 use crate::support::mounts::shared_rootfs_flag;
 use crate::support::net::{
-    BlackholeRoute, OutsideNetwork, bridge, bridged, eth0_address, forwarding, gateway,
-    host_addresses, host_link, host_links, is_a_containers_address, lease_file, links_in,
-    nat_table, random_octet, start_waiting, stop,
+    BlackholeRoute, OutsideNetwork, a_subnet_clear_of_the_hosts_routes, bridge, bridged,
+    eth0_address, forwarding, gateway, host_addresses, host_link, host_links,
+    is_a_containers_address, lease_file, links_in, nat_table, random_octet, start_waiting, stop,
 };
 use crate::support::run::{Running, trapping};
 use crate::support::{Container, HostGuard, TempDir, expect_a_namespace_of_its_own};
@@ -122,6 +122,50 @@ fn the_gateway_answers_ping() {
              the veth pair must be on the bridge and up"
         ));
     }
+}
+
+/// A `--subnet` of another size than the default /24: its prefix length
+/// goes to eth0's address and the bridge's, and the gateway answers.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_subnet_of_another_size_gives_its_prefix_to_eth0_and_the_bridge() {
+    let _host = HostGuard::begin();
+    let subnet = a_subnet_clear_of_the_hosts_routes(26);
+    let gateway = gateway(&subnet);
+    let script = format!(
+        "ip -o -4 address show dev eth0; \
+         ping -c1 -W1 {gateway} > /dev/null && echo the gateway answers; \
+         {}",
+        trapping("TERM", 0)
+    );
+    let mut running = bridged()
+        .flag("--subnet")
+        .flag(subnet.to_string())
+        .start(&["sh", "-c", &script]);
+    let lines = running.lines_until("ready").join("\n");
+    let on_the_bridge = host_addresses(BRIDGE);
+    let eth0 = eth0_address(&lines);
+    let prefix = format!("/{}", subnet.prefix_len);
+    let eth0_has_the_prefix = lines.contains(&format!("{}{prefix} ", eth0.unwrap_or(gateway)));
+    if !eth0.is_some_and(|address| is_a_containers_address(&subnet, address))
+        || !eth0_has_the_prefix
+    {
+        running.fail(&format!(
+            "should give eth0 an address of {subnet} with its prefix, {prefix}, not a fixed \
+             one: `add_address` takes `lease.subnet.prefix_len`"
+        ));
+    }
+    if !on_the_bridge.contains(&format!("{gateway}{prefix}")) {
+        running.fail(&format!(
+            "should give the bridge {BRIDGE} the gateway's address {gateway}{prefix}, but it \
+             has {on_the_bridge:?}: `add_address` takes `subnet.prefix_len`"
+        ));
+    }
+    if !lines.ends_with("the gateway answers") {
+        running.fail(&format!("should get an answer from the gateway {gateway}"));
+    }
+    stop(running);
 }
 
 #[test]

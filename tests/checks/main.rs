@@ -10,6 +10,7 @@
 //!   lesson, always run against the reference binaries.
 //! * `course::*`: the course itself is consistent (hints, chapters,
 //!   exercises match their solutions).
+//! * `manifest::*`: the course manifest is the only list of lessons.
 //!
 //! Privileged checks are `#[ignore]`d so that plain `cargo test` passes as
 //! any user; run them as root with `cargo test -- --ignored`.
@@ -24,6 +25,7 @@ mod lesson05;
 mod lesson06;
 mod lesson07;
 mod lesson08;
+mod manifest;
 mod properties;
 mod reliability;
 mod runtime_core;

@@ -4,7 +4,7 @@
 //! inherited descriptors and environment variables.
 //!
 //! These checks grade the runtime, not a lesson: they always run the
-//! reference binaries (`Container::solution`), whatever `NSLAB_FLAVOUR`
+//! reference binaries (`Container::solution`), whatever `NSLAB_BINARY`
 //! says, and the self-test, which grades the `lessonNN` modules, never
 //! runs them. Each protection they rely on, and the evidence that each
 //! check fails without it, is in ARCHITECTURE.md ("The reliability
@@ -25,17 +25,13 @@ use crate::support::mounts::shared_rootfs_flag;
 use crate::support::net::{a_host_route, eth0_address, gateway, is_a_containers_address, stop};
 use crate::support::procs::{Process, descendants_of, describe, eventually};
 use crate::support::run::{Running, trapping};
-use crate::support::target::binary_names;
 use crate::support::{Container, HostGuard, Outcome, random_hex};
 
-/// The most complete reference runtime the course builds: the highest
-/// `solution-NN` there is, so that a new lesson's binary extends the
+/// The most complete reference runtime the course builds: the last
+/// lesson of the manifest, so that a new lesson's binary extends the
 /// suite without an edit here.
 fn latest() -> u8 {
-    binary_names()
-        .filter_map(|name| name.strip_prefix("solution-")?.parse().ok())
-        .max()
-        .expect("the course builds at least one solution binary")
+    nslab_runtime::course::LAST_LESSON
 }
 
 /// The containers every check tries, as root: the bare runtime, with

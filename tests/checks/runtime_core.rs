@@ -13,20 +13,22 @@ use serial_test::{file_parallel, file_serial};
 use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
 use crate::support::run::{run_binary, trapping};
-use crate::support::target::{Target, binary_names};
+use crate::support::target::{Binary, Flavour};
 use crate::support::{Container, HostGuard, Outcome};
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
-/// an exercise binary's help is its solution's.
+/// an exercise binary's help is its solution's. (`mine-NN` are built by
+/// their own package, only when asked, so they are not here.)
 #[test]
 fn help_lists_only_the_flags_of_lessons_so_far() {
-    for name in binary_names().filter(|name| name.starts_with("solution")) {
-        let help = run_binary(name, &["--help"]);
+    for solution in Binary::all().filter(|b| b.flavour == Flavour::Solution) {
+        let name = solution.name();
+        let help = run_binary(&name, &["--help"]);
         help.expect_success().expect_stderr("");
         insta::assert_snapshot!(format!("help-{name}"), help.stdout);
-        let exercise = name.replace("solution", "lesson");
+        let exercise = solution.with_flavour(Flavour::Exercise).name();
         let exercise_help = run_binary(&exercise, &["--help"]).stdout;
-        assert_eq!(exercise_help.replace(&exercise, name), help.stdout);
+        assert_eq!(exercise_help.replace(&exercise, &name), help.stdout);
     }
 }
 
@@ -99,10 +101,7 @@ fn quiet_silences_the_transcript() {
 #[file_parallel(host)]
 fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
     let _host = HostGuard::begin();
-    let solution_01 = Target {
-        flavour: "solution".into(),
-        level: 1,
-    };
+    let solution_01 = Binary::new(Flavour::Solution, 1);
     Container::of(solution_01)
         .by_nobody()
         .run(&["true"])
@@ -118,10 +117,7 @@ fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
 #[file_parallel(host)]
 fn a_setup_failure_after_clone_ends_the_run_with_one_line() {
     let _host = HostGuard::begin();
-    let solution_05 = Target {
-        flavour: "solution".into(),
-        level: 5,
-    };
+    let solution_05 = Binary::new(Flavour::Solution, 5);
     let container = Container::of(solution_05).by_nobody();
     let command = format!(
         "exec env -u XDG_RUNTIME_DIR TMPDIR=/proc {}",

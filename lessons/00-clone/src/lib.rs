@@ -30,11 +30,13 @@ impl Process for CloneProcess {
     // ANCHOR: spawn
     /// Create the child with `clone(2)` on a stack of its own.
     fn spawn(&self, flags: CloneFlags, child_main: CloneCb<'_>) -> nix::Result<Pid> {
-        // Book: chapter 00, "Exercise: spawn". Allocate a stack of
-        // STACK_SIZE bytes and call nix::sched::clone with `flags` and
-        // SIGCHLD as the exit signal. The call is `unsafe`: write the
-        // `// SAFETY:` comment that says why it is sound here.
-        todo!("clone(2) the child onto a stack of its own")
+        // Book: chapter 00, "Exercise: spawn". A child must start running
+        // `child_main` in the new namespaces `flags` asks for, on memory of its
+        // own, and the parent must be told when it ends, the way it is told of
+        // any child it forks, because the core waits for it. The call is
+        // `unsafe`: write the `// SAFETY:` comment that says why it is sound
+        // here.
+        todo!("start the child on a stack of its own")
     }
     // ANCHOR_END: spawn
 
@@ -43,8 +45,10 @@ impl Process for CloneProcess {
     /// (the core has set it to the container's) and gives the command
     /// exactly the environment `env`.
     fn exec(&self, command: &[CString], env: &[CString]) -> Errno {
-        // Book: chapter 00, "Exercise: exec". On success exec never
-        // returns, so the only thing to return is the error.
+        // Book: chapter 00, "Exercise: exec". This process must become the
+        // command, found on the container's PATH and given exactly `env`.
+        // Success leaves nothing to return to, so what comes back is the reason
+        // it failed.
         todo!("replace this process with the command")
     }
     // ANCHOR_END: exec
@@ -53,7 +57,9 @@ impl Process for CloneProcess {
     /// Wait for the child to end. Without WUNTRACED, waitpid only returns
     /// when the child has exited or was killed.
     fn wait(&self, child: Pid) -> nix::Result<WaitStatus> {
-        // Book: chapter 00, "Exercise: wait". Mind EINTR.
+        // Book: chapter 00, "Exercise: wait". Return only once the child has
+        // ended, with how it ended: a signal that interrupts the waiting is not
+        // the child ending.
         todo!("wait for the child to end")
     }
     // ANCHOR_END: wait
@@ -62,7 +68,10 @@ impl Process for CloneProcess {
     /// Docker's rules: the command's own code; 128+N for signal N; 127 if
     /// the command was not found; 126 if it could not be executed.
     fn exit_status(&self, ending: Ending) -> u8 {
-        // Book: chapter 00, "Exercise: exit status".
+        // Book: chapter 00, "Exercise: exit status". The runtime's exit status
+        // must tell a script what happened, as a shell's does: the command's
+        // own code, a death by a signal, a command not found, or one found that
+        // could not run.
         todo!("turn how the command ended into an exit status")
     }
     // ANCHOR_END: exit_status

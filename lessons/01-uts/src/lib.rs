@@ -19,16 +19,19 @@ impl Namespace for UtsNamespace {
     /// Refuse names the kernel would refuse, or that would confuse every
     /// tool that prints them, before anything is created.
     fn validate(&self, config: &Config) -> Result<()> {
-        // Book: chapter 01, "Exercise: validate". Check
-        // `config.hostname` (and `config.domainname` if set): 1 to
-        // MAX_NAME_LEN bytes, else an Error naming the flag and the limit.
+        // Book: chapter 01, "Exercise: validate". A hostname or domain name the
+        // kernel would refuse, or that no tool could print sensibly, must be
+        // refused before anything is created, with one line that names the flag
+        // and the limit: the kernel keeps at most MAX_NAME_LEN bytes, and an
+        // empty name means nothing.
         todo!("refuse hostnames the kernel would refuse")
     }
     // ANCHOR_END: validate
 
     // ANCHOR: clone_flags
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 01, "Exercise: clone_flags".
+        // Book: chapter 01, "Exercise: clone_flags". The child must get a UTS
+        // namespace of its own, so that renaming it cannot rename the host.
         todo!("which clone flag creates a UTS namespace?")
     }
     // ANCHOR_END: clone_flags
@@ -37,8 +40,9 @@ impl Namespace for UtsNamespace {
     /// Inside the new UTS namespace, naming ourselves renames only the
     /// container.
     fn in_child(&self, config: &Config) -> Result<()> {
-        // Book: chapter 01, "Exercise: in_child". Set the hostname, and
-        // the domain name when one was given.
+        // Book: chapter 01, "Exercise: in_child". Inside, the container must be
+        // called `config.hostname`, and have `config.domainname` as its domain
+        // name when one was given, while the host keeps its own names.
         todo!("name the container")
     }
     // ANCHOR_END: in_child

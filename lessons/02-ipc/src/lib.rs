@@ -17,7 +17,10 @@ impl Namespace for IpcNamespace {
     /// so there is nothing to set up inside it: `in_child` keeps the
     /// trait's default.
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 02, "Exercise: clone_flags".
+        // Book: chapter 02, "Exercise: clone_flags". The child must get an IPC
+        // namespace of its own: System V message queues, semaphores and shared
+        // memory, and POSIX message queues that the host's processes cannot
+        // see, and that cannot see the host's.
         todo!("which clone flag creates an IPC namespace?")
     }
     // ANCHOR_END: clone_flags

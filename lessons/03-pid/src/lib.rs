@@ -26,7 +26,9 @@ pub struct PidNamespace;
 impl Namespace for PidNamespace {
     // ANCHOR: clone_flags
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 03, "Exercise: clone_flags".
+        // Book: chapter 03, "Exercise: clone_flags". The command must be PID 1
+        // of a new PID namespace: it sees only its own descendants, and cannot
+        // signal the host's processes.
         todo!("which clone flag creates a PID namespace?")
     }
     // ANCHOR_END: clone_flags
@@ -45,10 +47,12 @@ impl Namespace for PidNamespace {
 /// (PID 2), and we stay behind as its init for good, so this returns only
 /// in the child.
 fn start_init() -> Result<()> {
-    // Book: chapter 03, "Exercise: start_init". Block init's signals,
-    // fork, and let the child put the old signal mask back and return
-    // Ok(()) to become the command; the parent closes the descriptors
-    // it inherited and stays as init via `exit_after(|| run_init(child))`.
+    // Book: chapter 03, "Exercise: start_init". With --init this process must
+    // split in two: an init that stays PID 1 until the command ends and never
+    // returns, and a child that returns Ok(()) to become the command. No signal
+    // may be lost while they split, the command must start with the signal mask
+    // it would have had, and init must keep no descriptor that belongs to the
+    // command.
     todo!("split into init and the command")
 }
 // ANCHOR_END: start_init
@@ -58,9 +62,10 @@ fn start_init() -> Result<()> {
 /// reap, pass signals on to the command, and once the command has ended
 /// return the status to exit with.
 fn run_init(command: Pid) -> i32 {
-    // Book: chapter 03, "Exercise: the init loop". Reap; if the command
-    // has ended, return its status; else wait for one of
-    // `init_signals()` and pass any but SIGCHLD on to the command.
+    // Book: chapter 03, "Exercise: the init loop". PID 1 must stay until the
+    // command has ended, then return the command's status; meanwhile every
+    // orphan that ends is reaped, and the signals sent to init reach the
+    // command, as they would without --init.
     todo!("be PID 1: reap, wait for a signal, pass it on")
 }
 // ANCHOR_END: run_init
@@ -70,8 +75,10 @@ fn run_init(command: Pid) -> i32 {
 /// waiting for those still running. Once the command has ended, return its
 /// status: its exit code, or 128+N if signal N killed it.
 fn reap_children(command: Pid) -> Option<i32> {
-    // Book: chapter 03, "Exercise: reaping". waitpid any child with
-    // WNOHANG until none has ended; remember the command's status.
+    // Book: chapter 03, "Exercise: reaping". No child that has ended may stay a
+    // zombie, orphans included, and init must not block here: it has signals to
+    // pass on. Once the command is among the ended, say how it ended (its code,
+    // or 128 + the signal's number).
     todo!("reap every child that has ended")
 }
 // ANCHOR_END: reap_children

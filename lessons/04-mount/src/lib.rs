@@ -25,17 +25,21 @@ impl Namespace for MountNamespace {
     /// Refuse a rootfs or a volume that cannot work, before anything
     /// exists: nothing is mounted or created yet.
     fn validate(&self, config: &Config) -> Result<()> {
-        // Book: chapter 04, "Exercise: validate". Without --rootfs, refuse
-        // any --volume; with it, refuse a rootfs that is missing or not a
-        // directory, and for each volume a missing host path, a relative
-        // container path, or one that `resolve_in_root` refuses.
+        // Book: chapter 04, "Exercise: validate". Every refusal must come
+        // before anything is mounted, in one line that names --rootfs or
+        // --volume and the fix: a volume needs a rootfs to go into; the rootfs
+        // must exist and be a directory; and each volume's host path must
+        // exist, and its container path must be absolute and stay inside the
+        // rootfs (`resolve_in_root` says why not).
         todo!("refuse a rootfs or a volume that cannot work")
     }
     // ANCHOR_END: validate
 
     // ANCHOR: clone_flags
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 04, "Exercise: clone_flags".
+        // Book: chapter 04, "Exercise: clone_flags". The child must get a mount
+        // namespace of its own: a copy of the host's mount table that it can
+        // change without changing the host's.
         todo!("which clone flag creates a mount namespace?")
     }
     // ANCHOR_END: clone_flags
@@ -77,8 +81,10 @@ impl Namespace for MountNamespace {
 /// mount or unmount made here reaches the host, nor one of the host's
 /// reaches us.
 fn make_mounts_private() -> Result<()> {
-    // Book: chapter 04, "Exercise: make_mounts_private". One mount(2)
-    // call on "/", with no source and no file system type.
+    // Book: chapter 04, "Exercise: make_mounts_private". No mount or unmount
+    // made in the container may reach the host, nor any of the host's reach the
+    // container. On most hosts `/` is shared, and a copied mount table stays in
+    // the host's peer groups until told otherwise: every mount, not only `/`.
     todo!("make every mount private, recursively")
 }
 // ANCHOR_END: make_mounts_private
@@ -87,7 +93,9 @@ fn make_mounts_private() -> Result<()> {
 /// Mount a new `proc` on `target`: it shows the PID namespace of the
 /// process that mounts it, the container's.
 fn mount_proc(target: &Path) -> Result<()> {
-    // Book: chapter 04, "Exercise: mount_proc". nosuid, nodev, noexec.
+    // Book: chapter 04, "Exercise: mount_proc". The container's /proc must show
+    // its own PID namespace, and nothing under it may serve to gain privileges,
+    // reach devices, or run programs.
     todo!("mount a new proc on target")
 }
 // ANCHOR_END: mount_proc
@@ -96,9 +104,12 @@ fn mount_proc(target: &Path) -> Result<()> {
 /// Make `source` (a file or a directory, with everything mounted below
 /// it) appear at `target` too; read-only there if `read_only`.
 fn bind_mount(source: &Path, target: &Path, read_only: bool) -> Result<()> {
-    // Book: chapter 04, "Exercise: bind_mount". A recursive bind mount,
-    // then, if read_only, a remount that keeps `flags_to_keep(target)?`.
-    todo!("bind-mount source on target")
+    // Book: chapter 04, "Exercise: bind_mount". `target` must show `source`,
+    // mounts inside `source` included: a volume with a mount inside it must not
+    // look empty. When `read_only`, writes through `target` must fail, and
+    // `target` must keep the options it had (in a user namespace the kernel
+    // refuses to drop them).
+    todo!("show source at target")
 }
 // ANCHOR_END: bind_mount
 
@@ -106,9 +117,11 @@ fn bind_mount(source: &Path, target: &Path, read_only: bool) -> Result<()> {
 /// Make `rootfs`, a mount point, the root of this mount namespace, and
 /// let go of the host's tree.
 fn enter_rootfs(rootfs: &Path) -> Result<()> {
-    // Book: chapter 04, "Exercise: enter_rootfs". chdir into it,
-    // pivot_root(".", "."), detach the old root, chdir to the new /.
-    todo!("pivot_root into the rootfs")
+    // Book: chapter 04, "Exercise: enter_rootfs". The rootfs must become `/`,
+    // and the host's root must be gone from the container's mount table, not
+    // merely out of sight (a chroot can be escaped), with the working directory
+    // at the new `/`.
+    todo!("make the rootfs the container's /")
 }
 // ANCHOR_END: enter_rootfs
 

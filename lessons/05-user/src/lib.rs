@@ -163,11 +163,12 @@ impl Writer {
 /// lines than it takes, two lines that overlap inside or outside, or,
 /// unless the writer may map any ids, anything but its own id, once.
 pub fn check_maps(ids: Ids, maps: &[IdMap], writer: Writer) -> Result<()> {
-    // Book: chapter 05, "Exercise: check_maps". Refuse, each with an
-    // Error that names `ids.flag()` and a .fix(...): more than
-    // MAX_MAP_LINES lines; two lines whose inside ranges, or outside
-    // ranges, overlap (`overlap` is given); and, when the writer may not
-    // map any id, anything but one line that maps its own id, count 1.
+    // Book: chapter 05, "Exercise: check_maps". Maps the kernel would refuse
+    // must be refused before the container starts, not met as an EPERM halfway
+    // through, each with an Error that names `ids.flag()` and a fix: more than
+    // MAX_MAP_LINES lines; two lines whose inside ranges, or whose outside
+    // ranges, overlap; and, when the writer may not map any id, anything but
+    // its own id, once.
     todo!("refuse maps the kernel would refuse")
 }
 // ANCHOR_END: check_maps
@@ -176,8 +177,9 @@ pub fn check_maps(ids: Ids, maps: &[IdMap], writer: Writer) -> Result<()> {
 /// The maps for `ids`: those given on the command line, or by default one
 /// line that makes our own id 0 inside.
 pub fn maps(ids: Ids, config: &Config) -> Vec<IdMap> {
-    // Book: chapter 05, "Exercise: maps". The given ones if there are
-    // any; else one line: 0 inside, our own id (`ids.own()`) outside, 1 id.
+    // Book: chapter 05, "Exercise: maps". The maps given on the command line,
+    // if any; without them the container still needs one, or every id inside
+    // shows as the overflow id: root inside must be our own id outside.
     todo!("the maps to write, or the default one")
 }
 // ANCHOR_END: maps
@@ -187,11 +189,11 @@ pub fn maps(ids: Ids, config: &Config) -> Vec<IdMap> {
 /// first deny `setgroups` in the namespace, or the kernel refuses its
 /// `gid_map` (since Linux 3.19).
 fn write_maps(config: &Config, child: Pid) -> Result<()> {
-    // Book: chapter 05, "Exercise: write_maps". Unless we may map any
-    // group (`Writer::this_process(Ids::Group).may_map_any`), write
-    // "deny" to /proc/<child>/setgroups first; then `write_map` for each
-    // of `Ids::BOTH`, with `maps(ids, config)`.
-    todo!("deny setgroups if we must, then write both maps")
+    // Book: chapter 05, "Exercise: write_maps". Both of the child's maps must
+    // be written, from outside it. A writer that may not map any group must
+    // first give up setgroups(2) in the child, or the kernel refuses its gid
+    // map: dropping a group could otherwise undo a deny-by-group permission.
+    todo!("write both maps the kernel will accept")
 }
 // ANCHOR_END: write_maps
 
@@ -200,9 +202,9 @@ fn write_maps(config: &Config, child: Pid) -> Result<()> {
 /// `inside outside count` line each, all in a single `write`: the kernel
 /// takes one write per map file, ever.
 fn write_map(child: Pid, ids: Ids, maps: &[IdMap]) -> Result<()> {
-    // Book: chapter 05, "Exercise: write_map". One line per map (its
-    // Display is `inside outside count`), each ending in a newline, all
-    // in one fs::write to /proc/<child>/<ids.map_file()>.
+    // Book: chapter 05, "Exercise: write_map". The child's map file must hold
+    // one line per map. The kernel takes a single write, once: a second one is
+    // refused, even of the same text.
     todo!("write the map file in one go")
 }
 // ANCHOR_END: write_map
@@ -212,9 +214,10 @@ fn write_map(child: Pid, ids: Ids, maps: &[IdMap]) -> Result<()> {
 /// groups of the host's where the kernel lets us drop them. Groups first:
 /// a process that has given up uid 0 may no longer change them.
 fn become_root() -> Result<()> {
-    // Book: chapter 05, "Exercise: become_root". setresgid to 0, 0, 0;
-    // then, if /proc/self/setgroups says "allow", setgroups(&[]); then
-    // setresuid to 0, 0, 0. Each with .context(...)?.
+    // Book: chapter 05, "Exercise: become_root". Inside, the command must run
+    // as uid 0 and gid 0 of the user namespace (real, effective and saved),
+    // without the supplementary groups it brought from outside where the kernel
+    // lets it drop them. The group comes first, while we still may change it.
     todo!("become uid 0 and gid 0 of the user namespace")
 }
 // ANCHOR_END: become_root

@@ -35,18 +35,21 @@ impl Namespace for NetNamespace {
     // ANCHOR: validate
     /// Refuse a network that cannot work, before anything exists.
     fn validate(&self, config: &Config) -> Result<()> {
-        // Book: chapter 06, "Exercise: validate". With --net none, refuse
-        // --subnet and --nat. With --net bridge, refuse: a user who is not
-        // root; a subnet with a prefix longer than /30; one that overlaps
-        // one of `host_routes()`; one where `pick_address` finds no address
-        // among `network::addresses_in_use` (that is `no_free_address`).
+        // Book: chapter 06, "Exercise: validate". A network that cannot work
+        // must be refused before anything is created, in one line naming the
+        // flag and the fix: --subnet and --nat mean nothing with --net none; a
+        // bridge needs root, a subnet with room for a gateway and a container,
+        // one that no route of the host covers already, and a free address in
+        // it.
         todo!("refuse a network that cannot work")
     }
     // ANCHOR_END: validate
 
     // ANCHOR: clone_flags
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 06, "Exercise: clone_flags".
+        // Book: chapter 06, "Exercise: clone_flags". The child must get a
+        // network namespace of its own: its own links, addresses, routes and
+        // firewall, starting with a loopback that is down.
         todo!("which clone flag creates a network namespace?")
     }
     // ANCHOR_END: clone_flags
@@ -124,8 +127,10 @@ impl Namespace for NetNamespace {
 /// (the first), not the gateway's (the second), not the broadcast address
 /// (the last).
 pub fn pick_address(subnet: &Subnet, taken: &[Ipv4Addr]) -> Option<Ipv4Addr> {
-    // Book: chapter 06, "Exercise: pick_address". Count with u32:
-    // `u32::from(address)` and `Ipv4Addr::from(number)`.
+    // Book: chapter 06, "Exercise: pick_address". The container's address is
+    // the first one of `subnet` that is not `taken`, never the network address,
+    // the gateway (the first host) or the broadcast address; None when none is
+    // left. No arithmetic may overflow, whatever the subnet.
     todo!("the first free address of the subnet")
 }
 // ANCHOR_END: pick_address
@@ -134,8 +139,8 @@ pub fn pick_address(subnet: &Subnet, taken: &[Ipv4Addr]) -> Option<Ipv4Addr> {
 /// A new network namespace has a loopback device, down: bring it up, and
 /// 127.0.0.1 answers inside. (`ip link set lo up`)
 fn bring_up_loopback(netlink: &mut Netlink) -> Result<()> {
-    // Book: chapter 06, "Exercise: bring_up_loopback". Find lo's index,
-    // then set it up.
+    // Book: chapter 06, "Exercise: bring_up_loopback". Inside, `lo` must be up,
+    // or not even 127.0.0.1 answers.
     todo!("bring lo up")
 }
 // ANCHOR_END: bring_up_loopback
@@ -144,9 +149,9 @@ fn bring_up_loopback(netlink: &mut Netlink) -> Result<()> {
 /// The host's bridge, up, with the gateway's address: the first container
 /// creates it, the others find it. Returns its index.
 fn ensure_bridge(netlink: &mut Netlink, subnet: &Subnet) -> Result<u32> {
-    // Book: chapter 06, "Exercise: ensure_bridge". A NewLink request
-    // for a link of kind Bridge called BRIDGE; its gateway address; up.
-    // EEXIST is fine twice: `made_already_is_fine`.
+    // Book: chapter 06, "Exercise: ensure_bridge". The host must have the
+    // bridge BRIDGE, up, with the gateway's address of `subnet`; the second
+    // container finds it there already, and must not fail for that.
     todo!("create the bridge, or find it")
 }
 // ANCHOR_END: ensure_bridge
@@ -161,9 +166,10 @@ fn connect_container(
     lease: &Lease,
     container: Pid,
 ) -> Result<()> {
-    // Book: chapter 06, "Exercise: connect_container". A NewLink request
-    // for a veth pair named after the lease's two ends; the host's end
-    // attached to `bridge` and up; the other end moved to `container`.
+    // Book: chapter 06, "Exercise: connect_container". A cable must run from
+    // the bridge into the container: a pair of linked interfaces named after
+    // the lease's two ends, the host's end attached to `bridge` and up, the
+    // other end in the container's network namespace.
     todo!("run a cable from the bridge into the container")
 }
 // ANCHOR_END: connect_container
@@ -172,9 +178,11 @@ fn connect_container(
 /// Inside the container: its end of the veth pair becomes `eth0`, with
 /// the leased address, up; and the default route goes via the gateway.
 fn configure_eth0(netlink: &mut Netlink, lease: &Lease) -> Result<()> {
-    // Book: chapter 06, "Exercise: configure_eth0". Rename the lease's
-    // container end to eth0, give it the address, bring it up, then add
-    // the default route via `gateway(&lease.subnet)`.
+    // Book: chapter 06, "Exercise: configure_eth0". Inside, the container's end
+    // must be called eth0, hold the lease's address with the subnet's prefix,
+    // be up, and carry the default route via the gateway. The route comes last:
+    // the kernel refuses a route via a gateway that no link that is up can
+    // reach.
     todo!("make the container's end of the cable eth0")
 }
 // ANCHOR_END: configure_eth0

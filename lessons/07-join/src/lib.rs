@@ -85,9 +85,10 @@ impl Namespace for JoinNamespaces {
 /// file. The mount holds the namespace as an open descriptor would, for as
 /// long as it stays mounted, whatever becomes of the process.
 fn keep_namespace(pid: Pid, kind: &str, target: &Path) -> Result<()> {
-    // Book: chapter 07, "Exercise: keep_namespace". One bind mount of
-    // /proc/PID/ns/KIND on `target`, with `.with_context(...)`.
-    todo!("bind-mount the namespace file on target")
+    // Book: chapter 07, "Exercise: keep_namespace". The namespace `kind` of
+    // process `pid` must outlive that process, and be found at `target` (for
+    // --keep-net): a namespace lives on while something still holds it.
+    todo!("keep the namespace alive at target")
 }
 // ANCHOR_END: keep_namespace
 
@@ -133,9 +134,11 @@ fn same_namespace(a: &File, b: &File) -> Result<bool> {
 // ANCHOR: open_namespaces
 /// Open every namespace of process `pid` that is not already ours.
 fn open_namespaces(pid: Pid) -> Result<Vec<NamespaceFile>> {
-    // Book: chapter 07, "Exercise: open_namespaces". For each of KINDS,
-    // open /proc/PID/ns/KIND; keep it unless `same_namespace` as ours
-    // (/proc/self/ns/KIND).
+    // Book: chapter 07, "Exercise: open_namespaces". Every namespace of the
+    // container that is not ours already must be opened now, before we enter
+    // any: once we are inside one, the paths may lead elsewhere. One that is
+    // the same as ours is left out, since joining your own user namespace is
+    // refused.
     todo!("open the container's namespaces")
 }
 // ANCHOR_END: open_namespaces
@@ -147,9 +150,12 @@ fn open_namespaces(pid: Pid) -> Result<Vec<NamespaceFile>> {
 /// we are root (joining it first would trade root's capabilities for the
 /// container's, which are enough only for what that user namespace owns).
 fn enter_namespaces(namespaces: Vec<NamespaceFile>) -> Result<()> {
-    // Book: chapter 07, "Exercise: enter_namespaces". setns into each,
-    // the user namespace first unless we are root, last if we are.
-    todo!("setns into each namespace, in the right order")
+    // Book: chapter 07, "Exercise: enter_namespaces". We must end up in every
+    // namespace we opened. The user namespace's place matters: without root,
+    // entering it first gives us the capabilities to enter the others; as root,
+    // entering it first would trade root's capabilities for the container's,
+    // which reach only what that user namespace owns.
+    todo!("enter each namespace, in the right order")
 }
 // ANCHOR_END: enter_namespaces
 
@@ -179,8 +185,9 @@ impl Place {
 /// Make the container's root our root, and its working directory ours,
 /// as `nsenter --root --wd` does.
 fn enter_root(place: &Place) -> Result<()> {
-    // Book: chapter 07, "Exercise: enter_root". fchdir to the root,
-    // chroot("."), fchdir to the working directory.
+    // Book: chapter 07, "Exercise: enter_root". Our root and working directory
+    // must become the container's, through the directories opened before we
+    // entered its mount namespace: paths now resolve somewhere else.
     todo!("enter the container's root and working directory")
 }
 // ANCHOR_END: enter_root
@@ -256,10 +263,11 @@ fn inside(map: &str, host_id: u32) -> u32 {
 /// namespace (`setns` moved only our future children there), wait for it,
 /// and return the status it earns.
 fn run_in_container(process: &dyn Process, command: &Config) -> Result<u8> {
-    // Book: chapter 07, "Exercise: run_in_container". fork; the child
-    // calls `exec_or_exit`; the parent waits with `process` and returns
-    // the status lesson 00's rules give.
-    todo!("fork, exec in the child, wait in the parent")
+    // Book: chapter 07, "Exercise: run_in_container". The command must run in a
+    // new child, because an entered PID namespace applies only to the children
+    // made afterwards; we wait for it and return the status lesson 00's rules
+    // give.
+    todo!("run the command in a child, and report how it ended")
 }
 // ANCHOR_END: run_in_container
 

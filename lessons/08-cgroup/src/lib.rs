@@ -52,9 +52,10 @@ impl Namespace for CgroupNamespace {
 
     // ANCHOR: clone_flags
     fn clone_flags(&self) -> CloneFlags {
-        // Book: chapter 08, "Exercise: clone_flags". Careful: the new
-        // cgroup namespace must be made later, from inside the container's
-        // cgroup (see enter_cgroup_namespace).
+        // Book: chapter 08, "Exercise: clone_flags". The flags this lesson adds
+        // to clone(2). A cgroup namespace takes as its root the cgroup its
+        // creator is in when it is made, and at clone time the child is still
+        // in the runtime's cgroup.
         todo!("which clone flags does this lesson add?")
     }
     // ANCHOR_END: clone_flags
@@ -140,8 +141,10 @@ impl Namespace for CgroupNamespace {
 /// `("memory.max", "33554432")`. A limit that is `None` is not written:
 /// a new cgroup starts unlimited (`max`).
 pub fn limit_files(limits: &Limits) -> Vec<(String, String)> {
-    // Book: chapter 08, "Exercise: limit_files". memory.max in bytes
-    // (with memory.swap.max 0), pids.max, cpu.max as "QUOTA PERIOD".
+    // Book: chapter 08, "Exercise: limit_files". Each limit that is set must
+    // land in its cgroup v2 file, as the kernel reads it: plain numbers, memory
+    // in bytes, CPU as quota and period in microseconds. A limit not given is
+    // not written: a new cgroup starts unlimited.
     todo!("the v2 files and values for these limits")
 }
 // ANCHOR_END: limit_files
@@ -150,9 +153,10 @@ pub fn limit_files(limits: &Limits) -> Vec<(String, String)> {
 /// Make `nslab`, let its children use the controllers, then make the
 /// container's cgroup `path` under it.
 fn create_cgroup(cgroups: &Cgroups, path: &str) -> Result<()> {
-    // Book: chapter 08, "Exercise: create_cgroup". Create PARENT, enable
-    // `cgroups.v2_controllers()` in its cgroup.subtree_control ("+memory
-    // +pids +cpu"), then create `path`.
+    // Book: chapter 08, "Exercise: create_cgroup". The container's cgroup must
+    // exist below PARENT, and on cgroup v2 its controllers must work in it,
+    // which they do only if PARENT hands them down. PARENT holds no process, so
+    // v2's no-internal-processes rule allows that.
     todo!("make nslab and the container's cgroup")
 }
 // ANCHOR_END: create_cgroup
@@ -161,7 +165,9 @@ fn create_cgroup(cgroups: &Cgroups, path: &str) -> Result<()> {
 /// Move the waiting child into the cgroup `path`: its PID, written to
 /// `cgroup.procs`.
 fn place(cgroups: &Cgroups, path: &str, child: Pid) -> Result<()> {
-    // Book: chapter 08, "Exercise: place".
+    // Book: chapter 08, "Exercise: place". The waiting child must be in its
+    // cgroup before it runs a single instruction of the command; the runtime
+    // itself stays outside.
     todo!("move the child into its cgroup")
 }
 // ANCHOR_END: place
@@ -170,7 +176,9 @@ fn place(cgroups: &Cgroups, path: &str, child: Pid) -> Result<()> {
 /// A cgroup namespace of our own, made now that we are in our cgroup: its
 /// root is that cgroup, so `/proc/self/cgroup` shows `/`.
 fn enter_cgroup_namespace() -> Result<()> {
-    // Book: chapter 08, "Exercise: enter_cgroup_namespace".
+    // Book: chapter 08, "Exercise: enter_cgroup_namespace". The container must
+    // see its own cgroup as the root of the tree (`/` in /proc/self/cgroup). We
+    // are already in it: a namespace made now takes it as its root.
     todo!("a cgroup namespace of our own")
 }
 // ANCHOR_END: enter_cgroup_namespace
@@ -179,8 +187,9 @@ fn enter_cgroup_namespace() -> Result<()> {
 /// How many processes of the cgroup `path` the OOM killer killed: the
 /// `oom_kill` line of `memory.events`.
 fn oom_kills(cgroups: &Cgroups, path: &str) -> Result<u64> {
-    // Book: chapter 08, "Exercise: oom_kills". `cgroups.read` the file,
-    // `cgroup::field` finds a line's number.
+    // Book: chapter 08, "Exercise: oom_kills". How many of the container's
+    // processes the OOM killer killed, as the kernel counted them in the
+    // cgroup's memory events, so the runtime can say why the container died.
     todo!("read the OOM killer's counter")
 }
 // ANCHOR_END: oom_kills
@@ -188,7 +197,8 @@ fn oom_kills(cgroups: &Cgroups, path: &str) -> Result<u64> {
 // ANCHOR: remove_cgroup
 /// Remove the container's cgroup, now empty.
 fn remove_cgroup(cgroups: &Cgroups, path: &str) -> Result<()> {
-    // Book: chapter 08, "Exercise: remove_cgroup".
+    // Book: chapter 08, "Exercise: remove_cgroup". Once the container has
+    // ended, its cgroup must be gone from every tree: the host as it was found.
     todo!("remove the container's cgroup")
 }
 // ANCHOR_END: remove_cgroup

@@ -191,15 +191,29 @@ pub fn check_maps(ids: Ids, maps: &[IdMap], writer: Writer) -> Result<()> {
     let own_id_once = matches!(maps, [only] if only.outside == writer.own_id && only.count == 1);
     if !writer.may_map_any && !own_id_once {
         let (name, own) = (ids.name(), writer.own_id);
+        let capability = match ids {
+            Ids::User => "CAP_SETUID",
+            Ids::Group => "CAP_SETGID",
+        };
+        // What decides is the capability, not the id: root without it is
+        // refused too, and "run as root" would be no help to root.
+        let or_else = if own == 0 {
+            format!(
+                "or run as a root that has {capability} (see CapEff in /proc/self/status; \
+                 was it dropped from the bounding set?)"
+            )
+        } else {
+            format!(
+                "or run as root; for ranges without root, rootless runtimes use new{name}map \
+                 from the uidmap package and /etc/sub{name}"
+            )
+        };
         return Err(Error::new(format!(
-            "{flag} {}: as {name} {own} you may map only your own {name}, {own}, \
-             and one id (the kernel refuses anything else with EPERM)",
+            "{flag} {}: without {capability}, as {name} {own}, you may map only your own \
+             {name}, {own}, and one id (the kernel refuses anything else with EPERM)",
             maps.iter().map(as_flag).collect::<Vec<_>>().join(" ")
         ))
-        .fix(format!(
-            "map 0:{own}:1 (the default), or run as root; for ranges without root, rootless \
-             runtimes use new{name}map from the uidmap package and /etc/sub{name}"
-        )));
+        .fix(format!("map 0:{own}:1 (the default), {or_else}")));
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nslab_runtime::{Binary, Flavour};
 use serde_json::{Value, json};
 
 use crate::rootfs::{self, Source};
@@ -208,8 +209,8 @@ const UNSHARE_AS_OURS: [&str; 6] = [
 /// The comparisons of issue 9 that the lessons on main allow.
 fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> {
     let solution = |level: u8| {
-        release
-            .join(format!("solution-{level:02}"))
+        Binary::new(Flavour::Solution, level)
+            .path_in(release)
             .display()
             .to_string()
     };

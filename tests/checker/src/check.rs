@@ -1,27 +1,32 @@
 //! `just lesson N` and `just solution N`: grade one lesson, check by
 //! check, then the earlier lessons' checks against the same binary.
 //! `just lesson N` also records its result for `just progress` and shows
-//! clippy's advice on the learner's file.
+//! clippy's advice on the learner's file. (`just lesson N --mine` is
+//! [`crate::mine`].)
+
+use nslab_runtime::{Binary, Flavour};
 
 use crate::advice::{self, Clippy};
 use crate::course::{Course, Lesson, repo_root};
-use crate::harness::{Checks, Target, require_root};
+use crate::harness::{Checks, require_root};
 use crate::report::{Style, check_result};
 use crate::state::{self, LessonResult};
 
-/// `just lesson N`: the lesson's own checks, then the earlier lessons'
-/// checks, all against the same binary.
-pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
+/// `just lesson N` (`flavour` [`Flavour::Exercise`]) or `just solution
+/// N` ([`Flavour::Solution`]): the lesson's own checks, then the earlier
+/// lessons' checks, all against the same binary.
+pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
+    if flavour == Flavour::Mine {
+        return crate::mine::run(number);
+    }
+    let learners = flavour == Flavour::Exercise;
     let root = repo_root();
     let course = Course::load(&root)?;
     let lesson = course.lesson(number)?;
     require_root()?;
     let style = Style::detect();
-    let target = Target {
-        flavour,
-        level: number,
-    };
-    let whose = if flavour == "lesson" {
+    let target = Binary::new(flavour, number);
+    let whose = if learners {
         format!("your {}", lesson.exercise().display())
     } else {
         format!("the reference {}", lesson.solution().display())
@@ -32,12 +37,12 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
             "Lesson {:02} ({}): {}",
             lesson.number, lesson.name, lesson.title
         )),
-        target.binary(),
+        target,
     );
     // Fingerprint the exercise as graded: it may change during the run.
     let exercise = std::fs::read(root.join(lesson.exercise())).unwrap_or_default();
     let record = |own_passed: usize, passed: bool| -> Result<(), String> {
-        if flavour != "lesson" {
+        if !learners {
             return Ok(());
         }
         let result = LessonResult {
@@ -56,9 +61,7 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
             return Err(message);
         }
     };
-    let clippy = (flavour == "lesson")
-        .then(|| Clippy::start(&root, lesson))
-        .flatten();
+    let clippy = learners.then(|| Clippy::start(&root, lesson)).flatten();
 
     let mut own_passed = 0;
     let mut todos = Vec::new();
@@ -74,10 +77,7 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
     let mut earlier_total = 0;
     let mut earlier_passed = 0;
     if !earlier.is_empty() {
-        println!(
-            "\nEarlier lessons, which {} must still pass:",
-            target.binary()
-        );
+        println!("\nEarlier lessons, which {target} must still pass:");
         // Until the lesson's own checks pass, earlier checks usually fail
         // for the same reason; their details would only repeat it.
         let details = own_passed == own_total;
@@ -116,13 +116,9 @@ pub fn run(number: u8, flavour: &'static str) -> Result<bool, String> {
             Some(next) => format!("Next: `just lesson {}`.", next.number),
             None => "That was the last lesson: you have built a container runtime.".into(),
         };
-        let run = if flavour == "solution" {
-            "run-solution"
-        } else {
-            "run"
-        };
+        let run = if learners { "run" } else { "run-solution" };
         println!("Lesson {number:02} is done. Try it: `just {run} {number} -- sh`. {next}");
-    } else if flavour == "lesson" {
+    } else if learners {
         todos.sort();
         todos.dedup();
         for todo in &todos {

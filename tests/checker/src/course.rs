@@ -1,8 +1,10 @@
-//! The course: its lessons, their hints and checks, from each lesson's
-//! `lessons/NN-name/info.toml`, and where each lesson's files live.
+//! The course: its lessons, from the runtime's course manifest
+//! ([`nslab_runtime::course::LESSONS`]), their hints and checks, from each
+//! lesson's `lessons/NN-name/info.toml`, and where each lesson's files live.
 
 use std::path::{Path, PathBuf};
 
+use nslab_runtime::course::LESSONS;
 use serde::Deserialize;
 
 #[derive(Debug)]
@@ -13,13 +15,17 @@ pub struct Course {
 
 #[derive(Debug)]
 pub struct Lesson {
-    /// From the directory name, `04` in `lessons/04-mount`.
+    /// From the manifest: `04` in `lessons/04-mount`.
     pub number: u8,
-    /// From the directory name, `mount` in `lessons/04-mount`.
+    /// From the manifest: `mount` in `lessons/04-mount`.
     pub name: String,
+    /// From info.toml; a check holds it to the manifest's.
     pub title: String,
-    /// Shown one at a time by `just hint N`.
+    /// Shown one at a time by `just hint N`, from the idea to the system
+    /// calls; the solution's code comes after them ([`crate::hint`]).
     pub hints: Vec<String>,
+    /// The functions the learner writes, in the order the book takes them.
+    pub exercises: Vec<Exercise>,
     pub checks: Vec<Check>,
 }
 
@@ -29,7 +35,25 @@ pub struct Lesson {
 struct Info {
     title: String,
     hints: Vec<String>,
+    exercises: Vec<Exercise>,
     checks: Vec<Check>,
+}
+
+/// A function of the solution whose body the learner writes: the
+/// lesson's `src/lib.rs` is the solution with this body replaced
+/// ([`crate::stub`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// `UtsNamespace::in_child` for a method (the type of its `impl`), or
+    /// `start_init` for a free function.
+    pub function: String,
+    /// The heading of the lesson's chapter that explains it.
+    pub section: String,
+    /// The stub's comment: what must become true, and why; never the call.
+    pub goal: String,
+    /// The `todo!("…")` message, a few words.
+    pub todo: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,36 +75,27 @@ pub fn repo_root() -> PathBuf {
 }
 
 impl Course {
-    /// Every `lessons/NN-name/info.toml`.
+    /// Every lesson of the manifest, with its `lessons/NN-name/info.toml`.
     pub fn load(root: &Path) -> Result<Course, String> {
-        let lessons_dir = root.join("lessons");
-        let entries = std::fs::read_dir(&lessons_dir)
-            .map_err(|e| format!("cannot read {}: {e}", lessons_dir.display()))?;
         let mut lessons = Vec::new();
-        for entry in entries.flatten() {
-            let dir_name = entry.file_name().to_string_lossy().into_owned();
-            let Some((number, name)) = dir_name.split_once('-') else {
-                continue;
-            };
-            let Ok(number) = number.parse::<u8>() else {
-                continue;
-            };
-            let path = entry.path().join("info.toml");
+        for lesson in LESSONS {
+            let path = root
+                .join("lessons")
+                .join(lesson.dir_name())
+                .join("info.toml");
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let info: Info = toml::from_str(&text)
                 .map_err(|e| format!("{} is malformed: {e}", path.display()))?;
             lessons.push(Lesson {
-                number,
-                name: name.to_string(),
+                number: lesson.number,
+                name: lesson.slug.to_string(),
                 title: info.title,
                 hints: info.hints,
+                exercises: info.exercises,
                 checks: info.checks,
             });
         }
-        // Lessons are written in parallel, so a number may be missing for
-        // a while; order is what matters.
-        lessons.sort_by_key(|lesson| lesson.number);
         Ok(Course { lessons })
     }
 
@@ -155,11 +170,6 @@ impl Lesson {
         format!("{}::{check}", self.test_module())
     }
 
-    /// `lesson-04` or `solution-04`.
-    pub fn binary(&self, flavour: &str) -> String {
-        format!("{flavour}-{:02}", self.number)
-    }
-
     pub fn check(&self, name: &str) -> Option<&Check> {
         self.checks.iter().find(|check| check.name == name)
     }
@@ -199,12 +209,7 @@ mod tests {
     #[test]
     fn the_course_file_loads() {
         let course = Course::load(&repo_root()).unwrap();
-        // Lessons are written in parallel, so a number may be missing.
-        let numbers: Vec<u8> = course.lessons.iter().map(|l| l.number).collect();
-        assert!(
-            numbers.windows(2).all(|pair| pair[0] < pair[1]),
-            "lessons are in order: {numbers:?}"
-        );
+        assert_eq!(course.lessons.len(), LESSONS.len());
         for lesson in &course.lessons {
             assert!(
                 !lesson.hints.is_empty(),

@@ -4,23 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use nslab_runtime::Binary;
+
+/// The environment variable that tells the checks which binary to run,
+/// by name (`lesson-04`); unset, each lesson's checks run its solution.
+pub const BINARY_VARIABLE: &str = "NSLAB_BINARY";
+
 /// The compiled `tests/checks` binary.
 pub struct Checks {
     executable: PathBuf,
-}
-
-/// Which binary the checks run against, and up to which lesson.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
-    /// `"lesson"` or `"solution"`.
-    pub flavour: &'static str,
-    pub level: u8,
-}
-
-impl Target {
-    pub fn binary(&self) -> String {
-        format!("{}-{:02}", self.flavour, self.level)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,15 +67,19 @@ impl Checks {
             .collect())
     }
 
-    /// Run one check against `target`.
-    pub fn run(&self, test: &str, target: Target) -> Outcome {
+    /// Run one check against `binary`.
+    pub fn run(&self, test: &str, binary: Binary) -> Outcome {
         let output = Command::new(&self.executable)
             .args([test, "--exact", "--include-ignored", "--nocapture"])
             .args(["--test-threads", "1"])
-            .env("NSLAB_FLAVOUR", target.flavour)
-            .env("NSLAB_LEVEL", target.level.to_string())
-            // Never write `.snap.new` files into the learner's tree.
+            .env(BINARY_VARIABLE, binary.name())
+            // Never write `.snap.new` files into the learner's tree; print
+            // a failed snapshot as a diff, without colours, for
+            // `explain_failure` to read.
             .env("INSTA_UPDATE", "no")
+            .env("INSTA_OUTPUT", "diff")
+            .env("CLICOLOR", "0")
+            .env_remove("CLICOLOR_FORCE")
             .env("RUST_BACKTRACE", "0")
             .output();
         let output = match output {
@@ -104,7 +100,7 @@ impl Checks {
         } else if passed {
             String::new()
         } else {
-            explain_failure(&String::from_utf8_lossy(&output.stderr))
+            explain_failure(&stdout, &String::from_utf8_lossy(&output.stderr))
         };
         let skipped = String::from_utf8_lossy(&output.stderr)
             .lines()
@@ -120,12 +116,18 @@ impl Checks {
 }
 
 /// Keep what the check said; drop the test harness's own lines (where it
-/// panicked, how to get a backtrace).
-pub fn explain_failure(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
+/// panicked, how to get a backtrace). A failed snapshot says only
+/// "snapshot assertion for 'NAME' failed in line N" on stderr: its diff,
+/// which insta prints on stdout, takes that line's place.
+pub fn explain_failure(stdout: &str, stderr: &str) -> String {
+    let lines: Vec<String> = stderr
         .lines()
         .filter(|line| !(line.starts_with("thread '") && line.contains("panicked at")))
         .filter(|line| !line.starts_with("note: run with `RUST_BACKTRACE"))
+        .map(|line| match snapshot_name(line) {
+            Some(name) => snapshot_diff(name, stdout).unwrap_or_else(|| line.to_string()),
+            None => line.to_string(),
+        })
         .collect();
     let text = lines.join("\n").trim().to_string();
     if text.is_empty() {
@@ -133,6 +135,42 @@ pub fn explain_failure(stderr: &str) -> String {
     } else {
         text
     }
+}
+
+/// The snapshot's name in insta's "snapshot assertion for 'NAME' failed
+/// in line N".
+fn snapshot_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("snapshot assertion for '")?;
+    let (name, rest) = rest.split_once('\'')?;
+    rest.starts_with(" failed in line").then_some(name)
+}
+
+/// The diff insta printed on stdout for a failed snapshot, between the
+/// lines `────┬────` and `────┴────`, one `OLD NEW │±text` per line, as
+/// `- expected` / `+ got` lines.
+fn snapshot_diff(name: &str, stdout: &str) -> Option<String> {
+    let block: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("────────────┬"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("────────────┴"))
+        .collect();
+    if block.is_empty() {
+        return None;
+    }
+    let mut text = format!(
+        "the output differs from the expected {name:?} (- expected, + what the check got):"
+    );
+    for line in block {
+        let shown = match line.split_once('│') {
+            Some((_, change)) => change.trim_end(),
+            // insta's `┈┈┈┈┼┈┈┈┈` between the parts of a long diff.
+            None => "  ...",
+        };
+        text.push_str("\n  ");
+        text.push_str(shown);
+    }
+    Some(text)
 }
 
 /// The checks create namespaces: without root they cannot pass, so say
@@ -163,7 +201,7 @@ mod tests {
                       `lesson-01 -- hostname` should print \"box\\n\"\n  exit status: 101\n\
                       note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
         assert_eq!(
-            explain_failure(stderr),
+            explain_failure("", stderr),
             "`lesson-01 -- hostname` should print \"box\\n\"\n  exit status: 101"
         );
     }

@@ -6,11 +6,13 @@
 //!   lesson's files are.
 //! * [`harness`]: builds the checks and runs them one at a time.
 //! * [`check`]: grades a lesson, check by check.
+//! * [`mine`]: grades the learner's own runtime, lessons 00..N (`--mine`).
 //! * [`report`]: prints ✓ and ✗ with a hint and a book section.
 //! * [`advice`]: clippy's advice on the learner's file, after the checks.
 //! * [`book`]: the book's code blocks, includes, links and tables, for the course checks.
 //! * [`state`]: what the checker remembers between runs, under `target/nslab/`.
-//! * [`stub`]: the starting version of an exercise, from git.
+//! * [`stub`]: the starting version of an exercise, generated from its solution.
+//! * [`stubs`]: `just stubs [--check]`, every lesson's stub written or checked.
 //! * [`progress`], [`watch`], [`hint`], [`reset`]: the learner's loop.
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
@@ -25,11 +27,13 @@ pub mod course;
 pub mod doctor;
 pub mod harness;
 pub mod hint;
+pub mod mine;
 pub mod progress;
 pub mod report;
 pub mod reset;
 pub mod rootfs;
 pub mod state;
 pub mod stub;
+pub mod stubs;
 pub mod unprivileged;
 pub mod watch;

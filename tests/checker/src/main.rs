@@ -1,11 +1,15 @@
 //! `nslab-check`: the checker the justfile calls.
 //!
 //! ```text
-//! nslab-check check N [--solution]   grade lesson N (just lesson N / just solution N)
+//! nslab-check check N [--solution|--mine]  grade lesson N (just lesson N / just solution N),
+//!                                    or your own runtime 00..N (just lesson N --mine)
+//! nslab-check run N [--solution|--mine] [ARGS...]  build lesson-NN (solution-NN, mine-NN) and run it
+//!                                    with ARGS (just run N, just run-solution N)
 //! nslab-check progress               every lesson's status (just progress)
 //! nslab-check watch N                grade lesson N on every change (just watch N)
 //! nslab-check hint N [--again]       the next hint of lesson N (just hint N)
 //! nslab-check reset N [--yes]        lesson N's exercise back to its start (just reset N)
+//! nslab-check stubs [--check]       write every lesson's stub from its solution, or check them
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
@@ -17,25 +21,41 @@
 use std::process::{Command, ExitCode};
 
 use nslab_checker::course::{Course, Lesson, repo_root};
-use nslab_checker::harness::{Checks, Outcome, Target, require_root};
+use nslab_checker::harness::{Checks, Outcome, require_root};
 use nslab_checker::report::Style;
 use nslab_checker::reset::Consent;
-use nslab_checker::{bench, check, doctor, hint, progress, reset, rootfs, unprivileged, watch};
+use nslab_checker::{
+    bench, check, doctor, hint, progress, reset, rootfs, stubs, unprivileged, watch,
+};
+use nslab_runtime::{Binary, Flavour};
 
-const USAGE: &str = "usage: nslab-check check N [--solution] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
+const USAGE: &str = "usage: nslab-check check N [--solution|--mine] \
+                     | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
+                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["check", number] => lesson_number(number).and_then(|n| check::run(n, "lesson")),
+        ["check", number] => lesson_number(number).and_then(|n| check::run(n, Flavour::Exercise)),
         ["check", number, "--solution"] => {
-            lesson_number(number).and_then(|n| check::run(n, "solution"))
+            lesson_number(number).and_then(|n| check::run(n, Flavour::Solution))
+        }
+        ["check", number, "--mine"] => {
+            lesson_number(number).and_then(|n| check::run(n, Flavour::Mine))
+        }
+        ["run", number, rest @ ..] => {
+            let (flavour, args) = match rest {
+                ["--solution", args @ ..] => (Flavour::Solution, args),
+                ["--mine", args @ ..] => (Flavour::Mine, args),
+                args => (Flavour::Exercise, args),
+            };
+            lesson_number(number).and_then(|n| run_binary(Binary::new(flavour, n), args))
         }
         ["progress"] => Course::load(&repo_root()).map(|course| {
             let rows = progress::gather(&repo_root(), &course);
-            print!("{}", progress::render(&rows, &Style::detect()));
+            let mine = progress::own_runtime(&repo_root(), &course);
+            print!("{}", progress::render(&rows, &mine, &Style::detect()));
             true
         }),
         ["watch", number] => with_lesson(number, |lesson| {
@@ -58,6 +78,10 @@ fn main() -> ExitCode {
                 reset::run(&repo_root(), lesson, consent)?;
                 Ok(true)
             })
+        }
+        ["stubs", flags @ ..] if matches!(flags, [] | ["--check"]) => {
+            let root = repo_root();
+            Course::load(&root).and_then(|course| stubs::run(&root, &course, !flags.is_empty()))
         }
         ["self-test", numbers @ ..] => self_test(numbers),
         ["doctor"] => {
@@ -110,6 +134,35 @@ fn clean() -> Result<bool, String> {
     Ok(true)
 }
 
+/// `just run N`: build `binary` and become it, with `args`.
+fn run_binary(binary: Binary, args: &[&str]) -> Result<bool, String> {
+    use std::os::unix::process::CommandExt;
+    Course::load(&repo_root())?.lesson(binary.level)?;
+    let name = binary.name();
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(repo_root())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            binary.flavour.package(),
+            "--bin",
+            &name,
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err(format!(
+            "{name} does not compile yet; the compiler's messages are above"
+        ));
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target"), std::path::PathBuf::from);
+    let path = binary.path_in(&target_dir.join("debug"));
+    let error = Command::new(&path).args(args).exec();
+    Err(format!("cannot run {}: {error}", path.display()))
+}
+
 /// Run `action` on lesson `number` of the course.
 fn with_lesson(
     number: &str,
@@ -130,7 +183,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
     let root = repo_root();
     let course = Course::load(&root)?;
     require_root()?;
-    refuse_edited_stubs(&root)?;
+    refuse_edited_stubs(&root, &course)?;
     let checks = Checks::build(&root)?;
     let style = Style::detect();
     let mut problems = course_problems(&course, &checks.list()?);
@@ -149,10 +202,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
             "{}",
             style.bold(&format!("Lesson {number:02} ({})", lesson.name))
         );
-        let stub = Target {
-            flavour: "lesson",
-            level: number,
-        };
+        let stub = Binary::new(Flavour::Exercise, number);
         for check in &lesson.checks {
             let outcome = checks.run(&lesson.test_name(&check.name), stub);
             report_self_test(
@@ -165,10 +215,7 @@ fn self_test(numbers: &[&str]) -> Result<bool, String> {
                 &mut problems,
             );
         }
-        let solution = Target {
-            flavour: "solution",
-            level: number,
-        };
+        let solution = Binary::new(Flavour::Solution, number);
         for earlier in course.before(number).chain([lesson]) {
             for check in &earlier.checks {
                 let outcome = checks.run(&earlier.test_name(&check.name), solution);
@@ -200,14 +247,13 @@ fn report_self_test(
     check: &str,
     outcome: &Outcome,
     should_pass: bool,
-    target: Target,
+    target: Binary,
     problems: &mut Vec<String>,
 ) {
     if let Some(reason) = &outcome.skipped {
         println!(
-            "  – {:02} {check} skipped on {}: {reason}",
-            lesson.number,
-            target.binary()
+            "  – {:02} {check} skipped on {target}: {reason}",
+            lesson.number
         );
         return;
     }
@@ -218,11 +264,7 @@ fn report_self_test(
         style.fail()
     };
     let verb = if should_pass { "passes on" } else { "fails on" };
-    println!(
-        "  {mark} {:02} {check} {verb} {}",
-        lesson.number,
-        target.binary()
-    );
+    println!("  {mark} {:02} {check} {verb} {}", lesson.number, target);
     if !as_expected {
         let detail = if should_pass {
             format!(": {}", outcome.explanation)
@@ -233,7 +275,7 @@ fn report_self_test(
             "{}::{check} should {} {}{detail}",
             lesson.test_module(),
             if should_pass { "pass on" } else { "fail on" },
-            target.binary()
+            target
         ));
     }
 }
@@ -264,20 +306,19 @@ fn course_problems(course: &Course, tests: &[String]) -> Vec<String> {
     problems
 }
 
-/// The self-test grades the stubs as shipped; an edited stub proves nothing.
-fn refuse_edited_stubs(root: &std::path::Path) -> Result<(), String> {
-    let status = Command::new("git")
-        .current_dir(root)
-        .args(["diff", "--quiet", "HEAD", "--", "lessons/"])
-        .status();
-    match status {
-        Ok(status) if status.success() => Ok(()),
-        Ok(_) => Err(
-            "lessons/ differs from the last commit; the self-test needs the untouched \
-                      stubs (commit or stash your exercises first)"
-                .into(),
-        ),
-        // Not a git checkout (e.g. an unpacked tarball): trust it.
-        Err(_) => Ok(()),
+/// The self-test grades the stubs as generated; an edited stub proves nothing.
+fn refuse_edited_stubs(root: &std::path::Path, course: &Course) -> Result<(), String> {
+    let stale = stubs::stale(root, course)?;
+    if stale.is_empty() {
+        return Ok(());
     }
+    let paths: Vec<String> = stale
+        .iter()
+        .map(|one| one.lesson.exercise().display().to_string())
+        .collect();
+    Err(format!(
+        "{} differ from the stubs their solutions generate; the self-test needs the \
+         untouched stubs: run `just stubs` (your versions are kept in backups/)",
+        paths.join(", ")
+    ))
 }

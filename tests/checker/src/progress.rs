@@ -2,7 +2,8 @@
 //! re-running any check. Each `just lesson N` records its result with a
 //! fingerprint of the exercise file ([`crate::state`]); the status of a
 //! lesson follows from that record, the file as it is now and the file's
-//! starting version ([`crate::stub`]).
+//! starting version ([`crate::stub`]). The last `just lesson N --mine`
+//! says whether the learner's own runtime passes every check up to N.
 
 use std::path::Path;
 
@@ -87,6 +88,75 @@ impl Status {
     }
 }
 
+/// The learner's own runtime (`just lesson N --mine`), as last graded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnRuntime {
+    /// Never graded.
+    NotChecked,
+    /// Graded, and the exercises 00..`level` are as they were then.
+    Graded {
+        level: u8,
+        first_failing: Option<u8>,
+    },
+    /// An exercise 00..`level` changed since.
+    Stale { level: u8 },
+}
+
+/// The status of the learner's own runtime, from the last `--mine` record.
+pub fn own_runtime(root: &Path, course: &Course) -> OwnRuntime {
+    let Some(result) = state::load_own_runtime_result(root) else {
+        return OwnRuntime::NotChecked;
+    };
+    let now = state::fingerprint_exercises(root, course.before(result.level + 1));
+    if now == result.exercises {
+        OwnRuntime::Graded {
+            level: result.level,
+            first_failing: result.first_failing,
+        }
+    } else {
+        OwnRuntime::Stale {
+            level: result.level,
+        }
+    }
+}
+
+impl OwnRuntime {
+    /// The line under the table.
+    fn describe(&self, style: &Style, lessons: &[Row]) -> String {
+        let name = |number: u8| {
+            lessons.iter().find(|row| row.number == number).map_or_else(
+                || format!("{number:02}"),
+                |row| format!("{number:02} ({})", row.name),
+            )
+        };
+        match *self {
+            OwnRuntime::NotChecked => "Your own runtime (no solution code): not checked yet; \
+                                       `just lesson N --mine` grades your lessons 00..N together."
+                .to_string(),
+            OwnRuntime::Graded {
+                level,
+                first_failing: None,
+            } => format!(
+                "Your own runtime, lessons 00..{level:02}: {} passes every check.",
+                style.pass()
+            ),
+            OwnRuntime::Graded {
+                level,
+                first_failing: Some(lesson),
+            } => format!(
+                "Your own runtime, lessons 00..{level:02}: {} first failing lesson {}.",
+                style.fail(),
+                name(lesson)
+            ),
+            OwnRuntime::Stale { level } => format!(
+                "Your own runtime, lessons 00..{level:02}: {} changed since its last check: \
+                 run `just lesson {level} --mine`.",
+                style.fail()
+            ),
+        }
+    }
+}
+
 /// One line of the table.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -112,16 +182,21 @@ pub fn gather(root: &Path, course: &Course) -> Vec<Row> {
 
 fn lesson_status(root: &Path, lesson: &Lesson) -> Status {
     let exercise = std::fs::read(root.join(lesson.exercise())).ok();
-    let starting_version = stub::find(root, lesson).ok();
+    let starting_version = stub::starting_version(root, lesson).ok();
     Status::derive(
         exercise.as_deref(),
-        starting_version.as_ref().map(|stub| stub.text.as_bytes()),
+        starting_version.as_ref().map(String::as_bytes),
         state::load_result(root, lesson).as_ref(),
     )
 }
 
-pub fn render(rows: &[Row], style: &Style) -> String {
-    let name_width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
+pub fn render(rows: &[Row], own_runtime: &OwnRuntime, style: &Style) -> String {
+    // Widths in characters, not bytes: `format!` pads by characters.
+    let name_width = rows
+        .iter()
+        .map(|row| row.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let title_width = rows
         .iter()
         .map(|row| row.title.chars().count())
@@ -140,6 +215,8 @@ pub fn render(rows: &[Row], style: &Style) -> String {
         ));
     }
     text.push('\n');
+    text.push_str(&own_runtime.describe(style, rows));
+    text.push_str("\n\n");
     text.push_str(&match rows.iter().find(|row| !row.status.is_done()) {
         Some(next) => format!(
             "Next: lesson {:02} ({}). Read chapter {:02} (`just book`), then `just lesson {}`.\n",
@@ -237,12 +314,48 @@ mod tests {
             row(4, "mount", "Its own mounts", Status::NotStarted),
             row(5, "user", "Root inside", Status::Missing),
         ];
-        insta::assert_snapshot!(render(&rows, &Style::plain()));
+        let own = OwnRuntime::Graded {
+            level: 3,
+            first_failing: Some(1),
+        };
+        insta::assert_snapshot!(render(&rows, &own, &Style::plain()));
+    }
+
+    #[test]
+    fn the_status_column_lines_up_whatever_the_characters_before_it() {
+        let rows = [
+            row(0, "clöne", "Ünïcode — before the mark", Status::Done),
+            row(1, "uts", "Plain", Status::NotStarted),
+        ];
+        let table = render(&rows, &OwnRuntime::NotChecked, &Style::plain());
+        // In characters, which is what a terminal shows: bytes would count
+        // ö, Ü, ï, — and ✓ as two or three.
+        let status_column = |marker: &str| {
+            let line = table.lines().find(|line| line.contains(marker)).unwrap();
+            line[..line.find(marker).unwrap()].chars().count()
+        };
+        assert_eq!(status_column("✓ done") + 2, status_column("not started"));
     }
 
     #[test]
     fn when_every_lesson_is_done_there_is_no_next_one() {
         let rows = [row(0, "clone", "A child", Status::Done)];
-        assert!(render(&rows, &Style::plain()).ends_with("you have built a container runtime.\n"));
+        let own = OwnRuntime::Graded {
+            level: 0,
+            first_failing: None,
+        };
+        let text = render(&rows, &own, &Style::plain());
+        assert!(text.ends_with("you have built a container runtime.\n"));
+        assert!(
+            text.contains("lessons 00..00: ✓ passes every check"),
+            "{text}"
+        );
+        let stale = render(&rows, &OwnRuntime::Stale { level: 0 }, &Style::plain());
+        assert!(stale.contains("run `just lesson 0 --mine`"), "{stale}");
+        let never = render(&rows, &OwnRuntime::NotChecked, &Style::plain());
+        assert!(
+            never.contains("not checked yet; `just lesson N --mine`"),
+            "{never}"
+        );
     }
 }

@@ -6,6 +6,10 @@ use std::io::IsTerminal;
 use crate::course::{Check, Lesson, heading_id};
 use crate::harness::Outcome;
 
+/// How a check that could not prepare itself ends its message (the
+/// checks' `support::setup_failure`).
+const SETUP_FAILURE: &str = "(not your code)";
+
 pub struct Style {
     colour: bool,
 }
@@ -74,6 +78,16 @@ pub fn check_result(
     };
     text.push('\n');
     text.push_str(&indent(&outcome.explanation));
+    if outcome.explanation.contains(SETUP_FAILURE) {
+        // The check never got to the learner's code: a hint about it
+        // would send them looking for a mistake that is not there.
+        text.push_str(&format!(
+            "\n      {} `just doctor` checks this machine; run `just lesson {}` again once it is fixed",
+            style.bold("then:"),
+            lesson.number
+        ));
+        return text;
+    }
     text.push_str(&format!("\n      {} {}", style.bold("hint:"), check.hint));
     text.push_str(&format!(
         "\n      {} chapter {:02}, \"{}\" ({}; with `just book`: http://localhost:3000/{}.html#{})",
@@ -125,6 +139,76 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::course::{Course, repo_root};
+    use crate::harness::explain_failure;
+
+    /// What the checks binary printed, as the harness runs it, when lesson
+    /// 04's `mount_proc` forgot `MS_NOSUID`: insta's diff on stdout, one
+    /// line on stderr.
+    const FAILED_SNAPSHOT_STDOUT: &str = include_str!("fixtures/failed-snapshot.stdout");
+    const FAILED_SNAPSHOT_STDERR: &str = include_str!("fixtures/failed-snapshot.stderr");
+
+    #[test]
+    fn a_failed_snapshot_shows_its_diff() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = lesson
+            .check("the_rootfs_is_the_containers_root_and_the_host_is_gone")
+            .unwrap();
+        let outcome = Outcome {
+            passed: false,
+            explanation: explain_failure(FAILED_SNAPSHOT_STDOUT, FAILED_SNAPSHOT_STDERR),
+            skipped: None,
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        for line in [
+            "      the output differs from the expected \"mounts-inside-the-rootfs\" (- expected, + what the check got):",
+            "         / bind rw",
+            "        -/proc proc rw,nosuid,nodev,noexec",
+            "        +/proc proc rw,nodev,noexec",
+            "         /sys sysfs ro",
+        ] {
+            assert!(
+                report.lines().any(|shown| shown == line),
+                "{line:?} is not in:\n{report}"
+            );
+        }
+        assert!(!report.contains("snapshot assertion for"), "{report}");
+        assert!(report.contains("hint:"), "{report}");
+    }
+
+    #[test]
+    fn a_check_that_could_not_prepare_itself_gives_no_hint_about_the_code() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = &lesson.checks[0];
+        let stderr = "thread 'x' (1) panicked at tests/checks/support/mod.rs:34:35:\n\
+                      the check could not plant the symlink: File exists (os error 17) (not your code)\n";
+        let outcome = Outcome {
+            passed: false,
+            explanation: explain_failure("", stderr),
+            skipped: None,
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        assert!(report.contains("      the check could not plant the symlink: File exists (os error 17) (not your code)"), "{report}");
+        assert!(!report.contains("hint:"), "{report}");
+        assert!(report.contains("`just doctor`"), "{report}");
+    }
+
+    #[test]
+    fn a_skipped_check_says_why_and_is_neither_passed_nor_failed() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = &lesson.checks[0];
+        let outcome = Outcome {
+            passed: true,
+            explanation: String::new(),
+            skipped: Some("needs cgroup v2".into()),
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        assert!(report.starts_with("  – 04 "), "{report}");
+        assert!(report.ends_with("(skipped: needs cgroup v2)"), "{report}");
+    }
 
     #[test]
     fn wrapping_breaks_between_words() {

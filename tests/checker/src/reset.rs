@@ -1,6 +1,7 @@
 //! `just reset N`: put the lesson's exercise file back to its starting
-//! version ([`crate::stub`]), after asking, and keep the learner's version
-//! in `backups/NN-name/lib-K.rs`.
+//! version, generated from the solution ([`crate::stub`]; no git history,
+//! so it works in a shallow clone or an unpacked tarball), after asking,
+//! and keep the learner's version in `backups/NN-name/lib-K.rs`.
 //!
 //! The backups live at the top of the checkout, not in `target/`, so that
 //! `cargo clean` never deletes someone's work; `.gitignore` keeps them out
@@ -10,7 +11,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::course::Lesson;
-use crate::stub::{self, Stub};
+use crate::stub;
 
 /// How to get the learner's consent.
 pub enum Consent {
@@ -21,7 +22,7 @@ pub enum Consent {
 }
 
 pub fn run(root: &Path, lesson: &Lesson, consent: Consent) -> Result<(), String> {
-    let stub = stub::find(root, lesson)?;
+    let stub = stub::starting_version(root, lesson)?;
     let confirm = |question: &str| match consent {
         Consent::Given => Ok(true),
         Consent::Ask => ask(question, lesson.number),
@@ -34,12 +35,12 @@ pub fn run(root: &Path, lesson: &Lesson, consent: Consent) -> Result<(), String>
 pub fn restore(
     root: &Path,
     lesson: &Lesson,
-    stub: &Stub,
+    stub: &str,
     confirm: impl FnOnce(&str) -> Result<bool, String>,
 ) -> Result<String, String> {
     let exercise = root.join(lesson.exercise());
     let current = std::fs::read_to_string(&exercise).ok();
-    if current.as_deref() == Some(stub.text.as_str()) {
+    if current.as_deref() == Some(stub) {
         return Ok(format!(
             "{} is already its starting version: nothing to do.",
             lesson.exercise().display()
@@ -55,17 +56,15 @@ pub fn restore(
         None => String::new(),
     };
     let question = format!(
-        "Replace {} with its starting version (from {})?{keep}",
-        lesson.exercise().display(),
-        stub.origin
+        "Replace {} with its starting version?{keep}",
+        lesson.exercise().display()
     );
     if !confirm(&question)? {
         return Ok("Nothing changed.".to_string());
     }
     let mut done = format!(
-        "{} is back to its starting version (from {}).",
-        lesson.exercise().display(),
-        stub.origin
+        "{} is back to its starting version.",
+        lesson.exercise().display()
     );
     if let Some(current) = current {
         std::fs::create_dir_all(root.join(&backup_dir))
@@ -74,7 +73,7 @@ pub fn restore(
             .map_err(|e| format!("cannot keep your version in {}: {e}", backup.display()))?;
         done.push_str(&format!(" Your version is in {}.", backup.display()));
     }
-    std::fs::write(&exercise, &stub.text)
+    std::fs::write(&exercise, stub)
         .map_err(|e| format!("cannot write {}: {e}", exercise.display()))?;
     Ok(done)
 }
@@ -160,21 +159,19 @@ mod tests {
             name: "uts".into(),
             title: "A hostname of its own".into(),
             hints: vec![],
+            exercises: vec![],
             checks: vec![],
         }
     }
 
-    fn stub() -> Stub {
-        Stub {
-            text: "todo!()".into(),
-            origin: "commit 1a2b3c4d".into(),
-        }
+    fn stub() -> &'static str {
+        "todo!()"
     }
 
     #[test]
     fn reset_keeps_every_version_of_the_learner_in_a_numbered_backup() {
         let checkout = Checkout::new(Some("my first try"));
-        let said = restore(&checkout.0, &lesson(), &stub(), |question| {
+        let said = restore(&checkout.0, &lesson(), stub(), |question| {
             assert!(
                 question.contains("kept as backups/01-uts/lib-1.rs"),
                 "{question}"
@@ -190,7 +187,7 @@ mod tests {
         assert_eq!(checkout.read("backups/01-uts/lib-1.rs"), "my first try");
 
         std::fs::write(checkout.0.join("lessons/01-uts/src/lib.rs"), "try two").unwrap();
-        restore(&checkout.0, &lesson(), &stub(), |_| Ok(true)).unwrap();
+        restore(&checkout.0, &lesson(), stub(), |_| Ok(true)).unwrap();
         assert_eq!(checkout.read("backups/01-uts/lib-2.rs"), "try two");
         assert_eq!(checkout.read("backups/01-uts/lib-1.rs"), "my first try");
     }
@@ -198,7 +195,7 @@ mod tests {
     #[test]
     fn saying_no_changes_nothing() {
         let checkout = Checkout::new(Some("mine"));
-        let said = restore(&checkout.0, &lesson(), &stub(), |_| Ok(false)).unwrap();
+        let said = restore(&checkout.0, &lesson(), stub(), |_| Ok(false)).unwrap();
         assert_eq!(said, "Nothing changed.");
         assert_eq!(checkout.read("lessons/01-uts/src/lib.rs"), "mine");
         assert!(!checkout.0.join("backups").exists());
@@ -207,11 +204,11 @@ mod tests {
     #[test]
     fn an_untouched_or_missing_file_needs_no_backup() {
         let untouched = Checkout::new(Some("todo!()"));
-        let said = restore(&untouched.0, &lesson(), &stub(), |_| panic!("asked")).unwrap();
+        let said = restore(&untouched.0, &lesson(), stub(), |_| panic!("asked")).unwrap();
         assert!(said.ends_with("already its starting version: nothing to do."));
 
         let missing = Checkout::new(None);
-        restore(&missing.0, &lesson(), &stub(), |_| Ok(true)).unwrap();
+        restore(&missing.0, &lesson(), stub(), |_| Ok(true)).unwrap();
         assert_eq!(missing.read("lessons/01-uts/src/lib.rs"), "todo!()");
         assert!(!missing.0.join("backups").exists());
     }

@@ -107,7 +107,11 @@ pub fn ensure(cache: &Path, source: Source) -> Result<PathBuf, String> {
         return Ok(done);
     }
     fs::create_dir_all(cache).map_err(|e| format!("create {}: {e}", cache.display()))?;
-    let scratch = cache.join(format!(".building-{}", std::process::id()));
+    // Threads of one process (the checks run in parallel) build at the
+    // same time too: each needs a scratch directory of its own.
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let build_number = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = cache.join(format!(".building-{}-{build_number}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     let built = build(&scratch, source).and_then(|()| {
         match fs::rename(&scratch, &done) {

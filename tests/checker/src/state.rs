@@ -29,6 +29,18 @@ pub struct LessonResult {
     pub exercise: String,
 }
 
+/// The outcome of the last `just lesson N --mine`: the learner's own
+/// runtime, lessons 00..`level`, against every check of those lessons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnRuntimeResult {
+    pub level: u8,
+    /// The first lesson whose code made a check fail; `None` if every
+    /// check passed.
+    pub first_failing: Option<u8>,
+    /// [`fingerprint`] of the exercise files 00..`level` as graded, in order.
+    pub exercises: String,
+}
+
 fn result_path(root: &Path, lesson: &Lesson) -> PathBuf {
     dir(root)
         .join("results")
@@ -48,6 +60,31 @@ pub fn load_result(root: &Path, lesson: &Lesson) -> Option<LessonResult> {
 pub fn save_result(root: &Path, lesson: &Lesson, result: &LessonResult) -> Result<(), String> {
     let text = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
     write(&result_path(root, lesson), &text)
+}
+
+fn own_runtime_path(root: &Path) -> PathBuf {
+    dir(root).join("results/mine.json")
+}
+
+pub fn load_own_runtime_result(root: &Path) -> Option<OwnRuntimeResult> {
+    let text = std::fs::read_to_string(own_runtime_path(root)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub fn save_own_runtime_result(root: &Path, result: &OwnRuntimeResult) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
+    write(&own_runtime_path(root), &text)
+}
+
+/// One [`fingerprint`] of the exercise files of `lessons`, in order, as
+/// they are now (a missing file counts as empty).
+pub fn fingerprint_exercises<'a>(root: &Path, lessons: impl Iterator<Item = &'a Lesson>) -> String {
+    let mut all = Vec::new();
+    for lesson in lessons {
+        let text = std::fs::read(root.join(lesson.exercise())).unwrap_or_default();
+        all.extend(fingerprint(&text).into_bytes());
+    }
+    fingerprint(&all)
 }
 
 /// How many hints of `lesson` were shown so far.

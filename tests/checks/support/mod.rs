@@ -21,6 +21,28 @@ pub mod target;
 pub use host::HostGuard;
 pub use run::{Container, NOBODY, Outcome, User};
 
+/// A step a check takes to prepare itself (write a file, plant a symlink,
+/// copy the rootfs). When one fails, the machine or the check is at
+/// fault, never the learner's code, and the message says so plainly
+/// instead of in Rust's debug text.
+pub trait Prepare<T> {
+    /// The value, or a panic that says "the check could not STEP: WHY
+    /// (not your code)".
+    fn prepared(self, step: &str) -> T;
+}
+
+impl<T, E: std::fmt::Display> Prepare<T> for Result<T, E> {
+    fn prepared(self, step: &str) -> T {
+        self.unwrap_or_else(|why| panic!("{}", setup_failure(step, why)))
+    }
+}
+
+/// What a check says when it could not prepare `step`; the checker shows
+/// it without a hint about the learner's code.
+pub fn setup_failure(step: &str, why: impl std::fmt::Display) -> String {
+    format!("the check could not {step}: {why} (not your code)")
+}
+
 /// A directory under /tmp that is removed even if the check fails.
 #[derive(Debug)]
 pub struct TempDir {
@@ -30,7 +52,7 @@ pub struct TempDir {
 impl TempDir {
     pub fn new() -> TempDir {
         let path = std::env::temp_dir().join(format!("nslab-check-{}", random_hex(6)));
-        std::fs::create_dir(&path).expect("create a temporary directory");
+        std::fs::create_dir(&path).prepared("create a temporary directory");
         TempDir { path }
     }
 }
@@ -47,7 +69,7 @@ pub fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut random| random.read_exact(&mut buffer))
-        .expect("read /dev/urandom");
+        .prepared("read /dev/urandom");
     buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 

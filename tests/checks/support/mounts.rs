@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use nslab_checker::course::repo_root;
 use nslab_checker::rootfs::{Source, ensure};
 
-use super::{Outcome, TempDir};
+use super::{Outcome, Prepare, TempDir, setup_failure};
 
 /// The busybox rootfs of `just rootfs`, built if it is missing. Shared by
 /// every check, possibly at the same time: containers may read it and
@@ -18,7 +18,7 @@ pub fn shared_rootfs() -> PathBuf {
         &repo_root().join("target/nslab/rootfs"),
         Source::best_available(),
     )
-    .unwrap_or_else(|e| panic!("cannot build the rootfs (try `just rootfs`): {e}"))
+    .prepared("build its rootfs (try `just rootfs`)")
 }
 
 /// The shared rootfs as a `--rootfs` value.
@@ -37,7 +37,13 @@ impl PrivateRootfs {
         let dir = TempDir::new();
         let path = dir.path.join("rootfs");
         let (from, to) = (shared_rootfs(), path.display().to_string());
-        Outcome::of_host_command("cp", &["-a", &from.display().to_string(), &to]).expect_success();
+        let copied = Outcome::of_host_command("cp", &["-a", &from.display().to_string(), &to]);
+        if copied.status != Some(0) {
+            panic!(
+                "{}",
+                setup_failure("prepare its rootfs", copied.stderr.trim())
+            );
+        }
         PrivateRootfs { _dir: dir, path }
     }
 
@@ -92,7 +98,13 @@ pub fn escape_helper(dir: &Path) -> PathBuf {
     let helper_arg = helper.display().to_string();
     let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, source]);
     if built.status != Some(0) {
-        built.fail("should build the static helper (setup.sh installs gcc and libc6-dev)");
+        panic!(
+            "{}",
+            setup_failure(
+                "build its static helper (setup.sh installs gcc and libc6-dev)",
+                built.stderr.trim()
+            )
+        );
     }
     helper
 }

@@ -76,6 +76,36 @@ pub fn a_host_route() -> String {
         .to_string()
 }
 
+/// A subnet of 10.0.0.0/8 with a prefix of `prefix_len` bits that no
+/// route of the host's main table overlaps, by the rule the runtime uses
+/// (`Subnet::overlaps`): a bridge there reaches no one but the check's
+/// containers.
+pub fn a_subnet_clear_of_the_hosts_routes(prefix_len: u8) -> Subnet {
+    let listed = Outcome::of_host_command("ip", &["-4", "-o", "route", "show", "table", "main"]);
+    let routes: Vec<Subnet> = listed
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|destination| *destination != "default")
+        .filter_map(|destination| match destination.contains('/') {
+            true => destination.parse().ok(),
+            false => format!("{destination}/32").parse().ok(),
+        })
+        .collect();
+    let size = 1u32 << (32 - prefix_len);
+    (0..50)
+        .map(|_| {
+            let random = u32::from_str_radix(&random_hex(3), 16).expect("six hex digits");
+            let start = (10 << 24) | (random & 0x00ff_ffff & !(size - 1));
+            Subnet {
+                network: Ipv4Addr::from(start),
+                prefix_len,
+            }
+        })
+        .find(|subnet| !routes.iter().any(|route| route.overlaps(subnet)))
+        .unwrap_or_else(|| listed.fail("should leave a subnet of 10.0.0.0/8 free of routes"))
+}
+
 /// One link, from `ip -o link show`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {

@@ -20,10 +20,10 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 use nslab_runtime::state;
 
-use super::TempDir;
 use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
-use super::target::Target;
+use super::target::{self, Binary, Flavour};
+use super::{Prepare, TempDir};
 
 /// Long enough for any check; short enough that a hung container fails
 /// the check instead of hanging the whole run.
@@ -58,7 +58,7 @@ struct RunAs {
 /// runs it.
 #[derive(Debug, Clone)]
 pub struct Container {
-    target: Target,
+    target: Binary,
     flags: Vec<String>,
     run_as: Option<RunAs>,
 }
@@ -67,11 +67,11 @@ impl Container {
     /// The binary for the checks of `lesson`, with `--quiet`, so stdout and
     /// stderr hold only what the command printed.
     pub fn for_lesson(lesson: u8) -> Container {
-        Container::of(Target::for_check(lesson))
+        Container::of(target::for_check(lesson))
     }
 
     /// A given binary, with `--quiet`.
-    pub fn of(target: Target) -> Container {
+    pub fn of(target: Binary) -> Container {
         Container {
             target,
             flags: vec!["--quiet".into()],
@@ -100,10 +100,7 @@ impl Container {
     /// for checks of the runtime as a whole (the reliability suite), which
     /// no lesson grades.
     pub fn solution(level: u8) -> Container {
-        Container::of(Target {
-            flavour: "solution".into(),
-            level,
-        })
+        Container::of(Binary::new(Flavour::Solution, level))
     }
 
     /// Keep the parent/container transcript on stderr.
@@ -122,7 +119,7 @@ impl Container {
         self.flags.iter().any(|given| given == flag)
     }
 
-    pub fn target(&self) -> &Target {
+    pub fn target(&self) -> &Binary {
         &self.target
     }
 
@@ -131,7 +128,12 @@ impl Container {
         let output = assert_cmd::Command::from_std(self.command(command))
             .timeout(TIMEOUT)
             .output()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {}: {e}",
+                    target::path(&self.target).display()
+                )
+            });
         Outcome::from_output(self.invocation(command), &output)
     }
 
@@ -164,7 +166,12 @@ impl Container {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {}: {e}",
+                    target::path(&self.target).display()
+                )
+            });
         let lines = read_lines(child.stdout.take().expect("piped stdout"));
         let mut stderr = child.stderr.take().expect("piped stderr");
         let stderr = thread::spawn(move || {
@@ -212,7 +219,12 @@ impl Container {
         let output = assert_cmd::Command::from_std(self.process(arguments.clone()))
             .timeout(TIMEOUT)
             .output()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", self.target.path()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {}: {e}",
+                    target::path(&self.target).display()
+                )
+            });
         Outcome::from_output(self.invocation_of(arguments), &output)
     }
 
@@ -237,7 +249,10 @@ impl Container {
     /// container's user, and its arguments.
     fn program_with(&self, runtime_arguments: Vec<String>) -> (String, Vec<String>) {
         match &self.run_as {
-            None => (self.target.path().to_string(), runtime_arguments),
+            None => (
+                target::path(&self.target).display().to_string(),
+                runtime_arguments,
+            ),
             Some(run_as) => {
                 let copy = run_as.copy.path.join(self.target.name());
                 let mut arguments = run_as.user.setpriv_arguments();
@@ -302,17 +317,17 @@ impl User {
 /// checkout may be closed to others (under /root, 0700).
 fn readable_copy(name: &str) -> TempDir {
     let dir = TempDir::new();
-    std::fs::copy(super::target::binary_path(name), dir.path.join(name))
-        .expect("copy the binary for another user");
+    std::fs::copy(target::path(&target::by_name(name)), dir.path.join(name))
+        .prepared("copy the binary for another user");
     std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
-        .expect("let others read the copy");
+        .prepared("let others read the copy of the binary");
     dir
 }
 
 /// Run the binary `name` (e.g. `solution-01`) with exactly `args`, no
 /// `--quiet` and no `--` added, to the end.
 pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
-    let output = assert_cmd::Command::new(super::target::binary_path(name))
+    let output = assert_cmd::Command::new(target::path(&target::by_name(name)))
         .args(args)
         .timeout(TIMEOUT)
         .output()
