@@ -50,7 +50,7 @@ fn over_its_memory_limit_the_command_is_killed_with_137_and_one_line() {
     if outcome.stdout.contains("survived") {
         outcome.fail(
             "should not survive holding 64 MiB under --memory 32m: the limit goes to memory.max \
-             in bytes (v1: memory.limit_in_bytes), and the child must be in the cgroup before \
+             in bytes (v1: memory.limit_in_bytes), and the child must be in the cgroup (cgroup.procs) before \
              it runs",
         );
     }
@@ -143,7 +143,7 @@ fn cpus_0_2_holds_a_busy_loop_to_about_a_fifth_of_a_cpu() {
     if used < 0.05 {
         running.fail(&format!(
             "should have its busy loop counted in its own cgroup; it used only {used:.3} \
-             CPU-seconds there: is the child in the cgroup (cgroup.procs)?"
+             CPU-seconds there: the child's PID, not the runtime's, goes to cgroup.procs"
         ));
     }
     drop(running);
