@@ -20,8 +20,10 @@
 //!
 //! Every container's cgroup is `nslab/<runtime PID>` at the root of each
 //! tree it uses, as Docker's cgroupfs driver makes `docker/<id>`. A dead
-//! runtime's PID marks a leftover, as in the state directory; `just clean`
-//! removes those ([`clean`]).
+//! runtime's PID marks a leftover, as in the state directory. The cgroup
+//! is recorded in the container's directory before it is made, and `just
+//! clean` replays the record ([`CgroupUndo`]), or finds `nslab/<PID>` of a
+//! dead runtime without one.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -31,7 +33,7 @@ use std::time::{Duration, Instant};
 use nix::unistd::Pid;
 
 use crate::error::{Context, Error, Result};
-use crate::state;
+use crate::state::{self, Tidy, Undo};
 
 /// Where cgroup file systems are mounted, on every distribution.
 pub const ROOT: &str = "/sys/fs/cgroup";
@@ -228,6 +230,14 @@ impl Cgroups {
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The mount point of the tree that `dir` is in.
+    fn mount_point_of(&self, dir: &Path) -> Option<&Path> {
+        self.hierarchies
+            .iter()
+            .map(|h| h.mount_point.as_path())
+            .find(|mount_point| dir.starts_with(mount_point))
     }
 
     /// `path` (e.g. `nslab/4242`) in every tree the course uses.
@@ -585,44 +595,86 @@ pub fn leftovers(cgroups: &Cgroups) -> Vec<PathBuf> {
     found
 }
 
-/// `just clean`: remove the cgroup of runtime `runtime` (which a tool
-/// has just killed, or which is gone) from every tree, and say so.
-pub fn release(runtime: Pid) -> Result<Vec<String>> {
-    let Ok(cgroups) = Cgroups::detect() else {
-        return Ok(Vec::new());
-    };
-    let path = container_path(runtime);
-    let existing: Vec<PathBuf> = cgroups
-        .dirs(&path)
-        .into_iter()
-        .filter(|d| d.exists())
-        .collect();
-    if existing.is_empty() {
-        return Ok(Vec::new());
+// ANCHOR: undo
+/// The undo record of a container's cgroup, in its state directory.
+pub const RECORD: &str = "cgroup";
+
+impl Cgroups {
+    /// Make the container's cgroup `path` (see [`Cgroups::create`]),
+    /// recording it first in the container's directory `container_dir`, so
+    /// that `just clean` removes it if the runtime cannot.
+    pub fn create_container(&self, container_dir: &Path, path: &str) -> Result<()> {
+        state::write_record(container_dir, RECORD, path)?;
+        self.create(path)
     }
-    cgroups.remove(&path)?;
-    Ok(existing
-        .iter()
-        .map(|dir| format!("removed the cgroup {} (its runtime is gone)", dir.display()))
-        .collect())
+
+    /// Remove the container's cgroup `path` from every tree, then its
+    /// record.
+    pub fn remove_container(&self, container_dir: &Path, path: &str) -> Result<()> {
+        self.remove(path)?;
+        state::remove_record(container_dir, RECORD)
+    }
 }
 
-/// `just clean`: remove every container cgroup whose runtime is gone.
-pub fn clean() -> Result<Vec<String>> {
-    let Ok(cgroups) = Cgroups::detect() else {
-        return Ok(Vec::new());
-    };
-    let mut removed = Vec::new();
-    for dir in leftovers(&cgroups) {
-        if let Some(pid) = state::owner(&dir) {
-            removed.extend(release(Pid::from_raw(pid))?);
-        } else {
-            fs::remove_dir(&dir).with_context(|| format!("remove the cgroup {}", dir.display()))?;
-            removed.push(format!("removed the cgroup {}", dir.display()));
-        }
+/// The undo of a container's cgroup, for `just clean` and for a run whose
+/// `cleanup` forgot it: remove the cgroup the record names. Without a
+/// record, the sweep finds `nslab/<PID>` of runtimes that are gone.
+pub struct CgroupUndo;
+
+impl Undo for CgroupUndo {
+    fn kind(&self) -> &'static str {
+        RECORD
     }
-    Ok(removed)
+
+    fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+        let Some(path) = state::read_record(dir, RECORD) else {
+            return Ok(Vec::new());
+        };
+        let path = path.trim();
+        let cgroups = Cgroups::detect()?;
+        let existing: Vec<PathBuf> = cgroups
+            .dirs(path)
+            .into_iter()
+            .filter(|d| d.exists())
+            .collect();
+        cgroups.remove_container(dir, path)?;
+        Ok(existing
+            .iter()
+            .map(|dir| format!("removed the cgroup {}", dir.display()))
+            .collect())
+    }
+
+    /// Only root makes cgroups: swept with root's state directory.
+    fn sweep(&self, state_root: &Path, tidy: Tidy) -> Result<Vec<String>> {
+        if state_root != Path::new(state::ROOT_STATE_DIR) {
+            return Ok(Vec::new());
+        }
+        let Ok(cgroups) = Cgroups::detect() else {
+            return Ok(Vec::new());
+        };
+        let mut done = Vec::new();
+        for dir in leftovers(&cgroups) {
+            if tidy == Tidy::Look {
+                done.push(format!(
+                    "the cgroup {} (its runtime is gone)",
+                    dir.display()
+                ));
+                continue;
+            }
+            let path = dir
+                .strip_prefix(cgroups.mount_point_of(&dir).unwrap_or(Path::new("/")))
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            cgroups.remove(&path)?;
+            done.push(format!(
+                "removed the cgroup {} (its runtime is gone)",
+                dir.display()
+            ));
+        }
+        Ok(done)
+    }
 }
+// ANCHOR_END: undo
 
 #[cfg(test)]
 mod tests {

@@ -16,13 +16,12 @@ use nix::unistd::Pid;
 
 use crate::cgroup;
 use crate::cli::Tool;
+use crate::command::become_the_command;
 use crate::config::Config;
-use crate::container::{Parts, become_the_command};
 use crate::error::{Context, Error, Result};
 use crate::panics::lesson_code;
 use crate::process::Process;
 use crate::registry::{self, Entry};
-use crate::state;
 
 // ANCHOR: kinds
 /// Every kind of namespace, by its file name in `/proc/PID/ns`, with the
@@ -52,34 +51,36 @@ pub trait Join: Sync {
 }
 // ANCHOR_END: join
 
-/// Run `tool` and return the exit status it earns.
-pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
-    let state_root = state::root();
+/// Run `tool` on the containers under `state_root` and return the exit
+/// status it earns: `exec` with lesson 07's `join` (none before lesson
+/// 07) and lesson 00's `process`. With `cgroups` (lesson 08 on), `ps`
+/// shows each container's limits and `exec` joins its cgroup.
+pub fn run_tool(
+    tool: Tool,
+    state_root: &Path,
+    join: Option<&dyn Join>,
+    process: &dyn Process,
+    cgroups: bool,
+) -> Result<u8> {
     match tool {
         Tool::Ps => {
-            // Lesson 08 on: each container's limits, read from its cgroup.
-            let limits = (parts.binary.level >= LIMITS_LESSON)
-                .then_some(|entry: &Entry| cgroup::limits_of(entry.runtime));
-            print(&ps(
-                &registry::running(&state_root),
-                registry::now(),
-                limits,
-            ));
+            let limits = cgroups.then_some(|entry: &Entry| cgroup::limits_of(entry.runtime));
+            print(&ps(&registry::running(state_root), registry::now(), limits));
             Ok(0)
         }
         Tool::Ns { name } => {
-            let container = find(&state_root, &name)?;
+            let container = find(state_root, &name)?;
             print(&ns(container.pid)?);
             Ok(0)
         }
         Tool::Exec { name, command } => {
-            let container = find(&state_root, &name)?;
-            let join = parts.join.ok_or_else(|| {
+            let container = find(state_root, &name)?;
+            let join = join.ok_or_else(|| {
                 Error::new("this binary has no `exec`").fix("use lesson-07 or later")
             })?;
             // Lesson 08 on: into the container's cgroup, before anything
             // of the command exists.
-            if parts.binary.level >= LIMITS_LESSON && nix::unistd::geteuid().is_root() {
+            if cgroups && nix::unistd::geteuid().is_root() {
                 cgroup::enter(container.runtime)?;
             }
             let command = Config {
@@ -88,7 +89,7 @@ pub fn run_tool(parts: &Parts, tool: Tool) -> Result<u8> {
                 command,
                 ..Config::default()
             };
-            lesson_code(|| join.exec(&container, &command, parts.process))
+            lesson_code(|| join.exec(&container, &command, process))
         }
     }
 }
@@ -101,10 +102,6 @@ fn print(text: &str) {
     // A closed pipe (`ps | head -1`) is not the runtime's failure.
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
-
-/// The lesson that adds limits, and with them `ps`'s LIMITS column and
-/// `exec` in the container's cgroup.
-const LIMITS_LESSON: u8 = 8;
 
 /// The table `ps` prints: one running container a line; with `limits`,
 /// what each may use (`memory 64m, pids 100, cpus 0.5`, or `-`).

@@ -14,18 +14,24 @@
 //!   wait                                       exec the command
 //!   cleanup()         the child is gone
 //! ```
+//!
+//! Every hook is given the [`Run`]: the configuration (`run.config`), the
+//! state root, the runtime's PID and the container's directory. What a hook
+//! leaves on the host gets an undo record there, written by the runtime
+//! helper that makes it, before it makes it; `cleanup` releases it.
 
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 
-use crate::{Config, Result};
+use crate::Result;
+use crate::run::Run;
 
 // ANCHOR: namespace
 pub trait Namespace: Sync {
     /// Refuse a configuration this namespace cannot honour, before
     /// anything is created. The error becomes exit status 125.
-    fn validate(&self, config: &Config) -> Result<()> {
-        let _ = config;
+    fn validate(&self, run: &Run) -> Result<()> {
+        let _ = run;
         Ok(())
     }
 
@@ -34,8 +40,8 @@ pub trait Namespace: Sync {
 
     /// Runs in the parent after `clone`, while the child waits. For work
     /// only the outside can do: id maps, moving a veth into the container.
-    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
-        let _ = (config, child);
+    fn in_parent(&self, run: &Run, child: Pid) -> Result<()> {
+        let _ = (run, child);
         Ok(())
     }
 
@@ -43,21 +49,23 @@ pub trait Namespace: Sync {
     /// others' steps depend on. Lesson 05 becomes root of its user
     /// namespace here, so that every later step (lesson 03's init
     /// included) is done by the container's root, never by the caller.
-    fn first_in_child(&self, config: &Config) -> Result<()> {
-        let _ = config;
+    fn first_in_child(&self, run: &Run) -> Result<()> {
+        let _ = run;
         Ok(())
     }
 
     /// Runs in the child, inside the new namespaces, before `exec`.
-    fn in_child(&self, config: &Config) -> Result<()> {
-        let _ = config;
+    fn in_child(&self, run: &Run) -> Result<()> {
+        let _ = run;
         Ok(())
     }
 
     /// Runs in the parent once the child has ended (or failed to start).
-    /// Must be idempotent: it also runs after a partial setup.
-    fn cleanup(&self, config: &Config, child: Pid) -> Result<()> {
-        let _ = (config, child);
+    /// Must be idempotent: it also runs after a partial setup. What it
+    /// does not release (an undo record left behind) the core undoes, and
+    /// fails the run naming this hook.
+    fn cleanup(&self, run: &Run, child: Pid) -> Result<()> {
+        let _ = (run, child);
         Ok(())
     }
 }

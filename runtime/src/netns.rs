@@ -4,9 +4,9 @@
 //!
 //! A name is an empty file with the namespace's `/proc/PID/ns/net` bind-
 //! mounted on it. The lesson makes the mount; this module owns the rest:
-//! the directory, the file, the record in the container's state directory
-//! that lets `just clean` release a name a killed runtime left behind, and
-//! the release itself.
+//! the directory, the file, the undo record in the container's state
+//! directory that lets `just clean` release a name a killed runtime left
+//! behind ([`KeptNetnsUndo`]), and the release itself.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
@@ -18,12 +18,14 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
 use crate::error::{Context, Error, Result};
+use crate::state::{self, Undo};
 
 /// Where `ip` looks for named network namespaces.
 pub const RUN_DIR: &str = "/run/netns";
 
-/// The record of a kept name, in the container's state directory.
-pub const RECORD: &str = "kept-netns";
+/// The kind of undo record of a kept name, in the container's state
+/// directory.
+pub const RECORD: &str = "netns";
 
 /// `/run/netns/NAME`.
 pub fn path(name: &str) -> PathBuf {
@@ -88,15 +90,17 @@ pub fn prepare_run_dir() -> Result<()> {
 /// finds it if the runtime is killed. Fails if the name exists.
 pub fn claim(container_dir: &Path, name: &str) -> Result<PathBuf> {
     let target = path(name);
-    OpenOptions::new()
+    state::write_record(container_dir, RECORD, name)?;
+    let created = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&target)
         .with_context(|| format!("create {}", target.display()))
-        .map_err(|e| e.fix("choose another --keep-net, or `ip netns delete` the old one"))?;
-    if let Err(e) = fs::write(container_dir.join(RECORD), name) {
-        let _ = fs::remove_file(&target);
-        return Err(Error::new("record the kept network namespace").because(e));
+        .map_err(|e| e.fix("choose another --keep-net, or `ip netns delete` the old one"));
+    if let Err(error) = created {
+        // Not ours: the record must not make `clean` remove it.
+        state::remove_record(container_dir, RECORD)?;
+        return Err(error);
     }
     Ok(target)
 }
@@ -105,11 +109,8 @@ pub fn claim(container_dir: &Path, name: &str) -> Result<PathBuf> {
 /// namespace goes once nothing else holds it) and remove the file. Returns
 /// what it did. Idempotent.
 pub fn release(container_dir: &Path) -> Result<Option<String>> {
-    let record = container_dir.join(RECORD);
-    let name = match fs::read_to_string(&record) {
-        Ok(name) => name,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::new(format!("read {}", record.display())).because(e)),
+    let Some(name) = state::read_record(container_dir, RECORD) else {
+        return Ok(None);
     };
     let target = path(name.trim());
     // EINVAL: not a mount point (the mount was never made); ENOENT: gone.
@@ -123,6 +124,20 @@ pub fn release(container_dir: &Path) -> Result<Option<String>> {
         }
         _ => {}
     }
-    let _ = fs::remove_file(&record);
+    state::remove_record(container_dir, RECORD)?;
     Ok(Some(format!("released {}", target.display())))
+}
+
+/// The undo of a kept name, for `just clean`: [`release`]. Names under
+/// `/run/netns` are the user's choice, so none is found without a record.
+pub struct KeptNetnsUndo;
+
+impl Undo for KeptNetnsUndo {
+    fn kind(&self) -> &'static str {
+        RECORD
+    }
+
+    fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+        release(dir).map(|done| done.into_iter().collect())
+    }
 }

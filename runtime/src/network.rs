@@ -9,26 +9,31 @@
 //!   with --nat: IPv4 forwarding on, and `table ip nslab` masquerades the subnet
 //! ```
 //!
-//! Each container's **lease** is a file, `network`, in its state
-//! directory: its subnet and address, the names of its veth pair and, with
-//! `--nat`, what IPv4 forwarding was before the first `--nat` container
-//! turned it on. The lease table is those files; an `flock` on the
-//! `containers` directory guards it, and the bridge and NAT with it.
+//! Each container's **lease** is its undo record `network`, in its state
+//! directory (`undo/network`): its subnet and address, the names of its
+//! veth pair and, with `--nat`, what IPv4 forwarding was before the first
+//! `--nat` container turned it on. It is written before the bridge, the
+//! veth pair and NAT are made, and removed only once they are gone. What
+//! forwarding was is also a host-wide record, `undo/ip_forward` in the
+//! state directory, which outlives every container until forwarding is put
+//! back. The lease table is the leases; an `flock` on the `containers`
+//! directory guards it, and the bridge and NAT with it.
 //!
 //! Under that lock a runtime picks a free address (the lesson decides
 //! which), writes its lease, and makes sure the bridge and NAT exist. When
 //! it ends, [`release`] deletes its veth and its lease and, if no running
 //! container holds a lease any more, the bridge, the NAT table, and puts
 //! forwarding back: the last one out leaves the host as it found it. A
-//! runtime killed by SIGKILL cannot; its lease is a leftover of a dead PID
-//! like the rest of its directory, and `just clean` releases it
-//! ([`crate::state::clean`]). A dead runtime's address is free again at
-//! once.
+//! runtime killed by SIGKILL cannot, nor can a `cleanup` that forgot to
+//! release; the lease stays, and `just clean` replays it ([`LeaseUndo`]).
+//! With no lease left at all, `just clean` still finds the course's bridge,
+//! NAT table and veth pairs by their names ([`LeaseUndo::sweep`]). A dead
+//! runtime's address is free again at once.
 
 use std::fs;
 use std::io::Write;
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nix::errno::Errno;
@@ -37,15 +42,19 @@ use nix::unistd::Pid;
 use crate::config::Subnet;
 use crate::error::{Context, Error, Result};
 use crate::netlink::Netlink;
-use crate::state;
+use crate::run::Run;
+use crate::state::{self, Tidy, Undo};
 
 /// The host's bridge, the articles' `docker0`.
 pub const BRIDGE: &str = "nslab0";
 /// The nftables table that holds the NAT rule: `table ip nslab`, ours
 /// alone, so that removing it touches nobody else's rules.
 pub const NAT_TABLE: &str = "nslab";
-/// The lease's file name in the container's state directory.
-const LEASE: &str = "network";
+/// The lease's kind of undo record, in the container's state directory.
+pub const LEASE: &str = "network";
+/// The host-wide record of what IPv4 forwarding was before NAT, in the
+/// state directory.
+pub const FORWARDING_RECORD: &str = "ip_forward";
 const FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
 
 /// One container's place on the bridge network.
@@ -79,8 +88,9 @@ impl Lease {
 
     /// In the container (lesson 06's `in_child`): the lease the runtime
     /// wrote for it before it let it go on.
-    pub fn of_this_container() -> Result<Lease> {
-        let text = state::read_container_file(LEASE)
+    pub fn of_this_container(run: &Run) -> Result<Lease> {
+        let text = run
+            .read_file(&lease_path(Path::new("")))
             .context("read the container's address lease")
             .map_err(|e| e.fix("the runtime writes it in in_parent, with --net bridge"))?;
         Lease::parse(&text).ok_or_else(|| Error::new("the container's address lease is damaged"))
@@ -122,7 +132,7 @@ fn read_leases(state_root: &Path) -> Vec<(i32, Lease)> {
         .flatten()
         .filter_map(|entry| {
             let pid = state::owner(&entry.path())?;
-            let text = fs::read_to_string(entry.path().join(LEASE)).ok()?;
+            let text = fs::read_to_string(lease_path(&entry.path())).ok()?;
             Some((pid, Lease::parse(&text)?))
         })
         .collect();
@@ -154,17 +164,23 @@ fn taken_in(leases: &[(i32, Lease)], subnet: &Subnet) -> Result<Vec<Ipv4Addr>> {
     Ok(taken)
 }
 
+/// The lease in the container directory `dir`.
+fn lease_path(dir: &Path) -> PathBuf {
+    state::record_path(dir, LEASE)
+}
+
 /// The addresses of `subnet` that running containers hold now, read
 /// without the lock: for `validate`, which refuses early when nothing is
 /// free. `in_parent` asks again, under the lock, before it takes one.
-pub fn addresses_in_use(subnet: &Subnet) -> Result<Vec<Ipv4Addr>> {
-    taken_in(&read_leases(&state::root()), subnet)
+pub fn addresses_in_use(state_root: &Path, subnet: &Subnet) -> Result<Vec<Ipv4Addr>> {
+    taken_in(&read_leases(state_root), subnet)
 }
 
 /// The lease table, locked: until it is dropped, no other runtime reads or
 /// changes a lease, the bridge or NAT.
 pub struct Leases {
     _lock: state::Lock,
+    state_root: PathBuf,
     all: Vec<(i32, Lease)>,
 }
 
@@ -174,6 +190,7 @@ impl Leases {
         let lock = state::lock(state_root)?;
         Ok(Leases {
             _lock: lock,
+            state_root: state_root.to_path_buf(),
             all: read_leases(state_root),
         })
     }
@@ -188,27 +205,23 @@ impl Leases {
     /// container; with `nat`, also turn NAT on for its subnet.
     pub fn take(&mut self, container_dir: &Path, mut lease: Lease, nat: bool) -> Result<Lease> {
         if nat {
-            // Forwarding as it was before any --nat container, even a
-            // killed one whose lease `just clean` has not released yet: it
-            // turned forwarding on, and left it on.
-            let before = self
-                .all
-                .iter()
-                .find_map(|(_, other)| other.forwarding_before_nat.clone());
-            let before = match before {
-                Some(before) => before,
-                None => fs::read_to_string(FORWARDING)
-                    .context("read IPv4 forwarding")?
-                    .trim()
-                    .to_string(),
+            // Forwarding as it was before any --nat container, even one
+            // whose lease is long gone (killed, or a cleanup that forgot
+            // to release): it turned forwarding on, and left it on. The
+            // host-wide record says; the first --nat container writes it.
+            let before = match state::read_record(&self.state_root, FORWARDING_RECORD) {
+                Some(before) => before.trim().to_string(),
+                None => {
+                    let now = fs::read_to_string(FORWARDING).context("read IPv4 forwarding")?;
+                    state::write_record(&self.state_root, FORWARDING_RECORD, now.trim())?;
+                    now.trim().to_string()
+                }
             };
             lease.forwarding_before_nat = Some(before);
         }
-        // Written whole, then renamed: whoever reads it without the lock
-        // sees the lease or nothing.
-        let partial = container_dir.join(format!("{LEASE}.new"));
-        fs::write(&partial, lease.to_text())
-            .and_then(|()| fs::rename(&partial, container_dir.join(LEASE)))
+        // The undo record, written whole before anything it undoes is
+        // made: whoever reads it without the lock sees the lease or nothing.
+        state::write_record(container_dir, LEASE, &lease.to_text())
             .with_context(|| format!("write the lease in {}", container_dir.display()))?;
         if let Some(pid) = state::owner(container_dir) {
             self.all.push((pid, lease.clone()));
@@ -244,13 +257,6 @@ pub fn release(state_root: &Path, runtime: i32) -> Result<Vec<String>> {
     if delete_link_named(&mut netlink, &ours.host_end)? {
         removed.push(format!("removed the veth pair {}", ours.host_end));
     }
-    let lease = state::container_dir_of(state_root, Pid::from_raw(runtime)).join(LEASE);
-    match fs::remove_file(&lease) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::new(format!("remove the lease {}", lease.display())).because(e));
-        }
-        _ => {}
-    }
     let others: Vec<&Lease> = leases
         .all
         .iter()
@@ -261,12 +267,106 @@ pub fn release(state_root: &Path, runtime: i32) -> Result<Vec<String>> {
         removed.push(format!("removed the bridge {BRIDGE}"));
     }
     let nat_in_use = others.iter().any(|l| l.forwarding_before_nat.is_some());
-    if let (Some(before), false) = (&ours.forwarding_before_nat, nat_in_use) {
-        removed.extend(disable_nat(before)?);
+    if let (Some(_), false) = (&ours.forwarding_before_nat, nat_in_use) {
+        removed.extend(disable_nat(state_root)?);
     }
+    // Last: the lease is the record of everything above.
+    let dir = state::container_dir_of(state_root, Pid::from_raw(runtime));
+    state::remove_record(&dir, LEASE)?;
     Ok(removed)
 }
 // ANCHOR_END: release
+
+/// The undo of a lease, for `just clean`: [`release`] for the runtime
+/// that held it; and, with no lease left, the course's bridge, NAT table
+/// and veth pairs found by their names.
+pub struct LeaseUndo;
+
+impl Undo for LeaseUndo {
+    fn kind(&self) -> &'static str {
+        LEASE
+    }
+
+    fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+        match state::owner(dir) {
+            Some(runtime) => release(state_root, runtime),
+            None => state::remove_record(dir, LEASE).map(|()| Vec::new()),
+        }
+    }
+
+    fn sweep(&self, state_root: &Path, tidy: Tidy) -> Result<Vec<String>> {
+        // The bridge and NAT are the whole host's, and only root makes
+        // them: they are swept with root's state directory only.
+        if state_root != Path::new(state::ROOT_STATE_DIR) || !nix::unistd::geteuid().is_root() {
+            return Ok(Vec::new());
+        }
+        let leases = Leases::lock(state_root)?;
+        let running: Vec<&Lease> = leases
+            .all
+            .iter()
+            .filter(|(pid, _)| state::runtime_is_alive(*pid))
+            .map(|(_, lease)| lease)
+            .collect();
+        let mut found = Vec::new();
+        let orphans = course_links()
+            .into_iter()
+            .filter(|name| {
+                name == BRIDGE && running.is_empty()
+                    || veth_owner(name).is_some_and(|pid| !state::runtime_is_alive(pid))
+            })
+            .collect::<Vec<_>>();
+        let nat_in_use = running.iter().any(|l| l.forwarding_before_nat.is_some());
+        let nat_left = !nat_in_use
+            && (nft(&format!("list table ip {NAT_TABLE}\n")).is_ok()
+                || state::read_record(state_root, FORWARDING_RECORD).is_some());
+        if tidy == Tidy::Look {
+            found.extend(
+                orphans
+                    .iter()
+                    .map(|name| format!("the link {name} (no running container)")),
+            );
+            if nat_left {
+                found.push(format!(
+                    "the NAT table ip {NAT_TABLE} or the record of IPv4 forwarding (no running --nat container)"
+                ));
+            }
+            return Ok(found);
+        }
+        let mut netlink = Netlink::connect().context("open a netlink socket")?;
+        for name in orphans {
+            if delete_link_named(&mut netlink, &name)? {
+                found.push(format!(
+                    "removed the link {name} (no record of it was left)"
+                ));
+            }
+        }
+        if nat_left {
+            found.extend(disable_nat(state_root)?);
+        }
+        Ok(found)
+    }
+}
+
+/// The links on the host named by the course: the bridge and the host
+/// ends of veth pairs, `nslab-PID` (and `nslab-PID-c` before it moves).
+fn course_links() -> Vec<String> {
+    let Ok(entries) = fs::read_dir("/sys/class/net") else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name == BRIDGE || veth_owner(name).is_some())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The runtime PID a veth end is named after (`nslab-4242`, `nslab-4242-c`).
+fn veth_owner(link: &str) -> Option<i32> {
+    let pid = link.strip_prefix("nslab-")?;
+    pid.strip_suffix("-c").unwrap_or(pid).parse().ok()
+}
 
 /// Delete the link `name` if it exists; whether it did.
 fn delete_link_named(netlink: &mut Netlink, name: &str) -> Result<bool> {
@@ -302,18 +402,23 @@ fn enable_nat(subnet: &Subnet) -> Result<()> {
     fs::write(FORWARDING, "1").context("turn IPv4 forwarding on")
 }
 
-/// Remove the NAT table and put forwarding back to `before`. Returns what
-/// it did.
-fn disable_nat(before: &str) -> Result<Vec<String>> {
+/// Remove the NAT table and put forwarding back to what the host-wide
+/// record under `state_root` says it was; then remove that record.
+/// Returns what it did.
+fn disable_nat(state_root: &Path) -> Result<Vec<String>> {
     let mut removed = Vec::new();
     if nft(&format!("list table ip {NAT_TABLE}\n")).is_ok() {
         nft(&format!("delete table ip {NAT_TABLE}\n")).context("remove the NAT rule")?;
         removed.push(format!("removed the NAT table ip {NAT_TABLE}"));
     }
-    let now = fs::read_to_string(FORWARDING).unwrap_or_default();
-    if now.trim() != before {
-        fs::write(FORWARDING, before).context("put IPv4 forwarding back")?;
-        removed.push(format!("put IPv4 forwarding back to {before}"));
+    if let Some(before) = state::read_record(state_root, FORWARDING_RECORD) {
+        let before = before.trim();
+        let now = fs::read_to_string(FORWARDING).unwrap_or_default();
+        if now.trim() != before {
+            fs::write(FORWARDING, before).context("put IPv4 forwarding back")?;
+            removed.push(format!("put IPv4 forwarding back to {before}"));
+        }
+        state::remove_record(state_root, FORWARDING_RECORD)?;
     }
     Ok(removed)
 }
@@ -322,7 +427,7 @@ fn disable_nat(before: &str) -> Result<Vec<String>> {
 /// Run an nftables script with `nft -f -`. nftables speaks netlink too,
 /// but its messages (batches of tables, chains and rule expressions) are
 /// a language of their own; one rule is not worth it, so we let `nft`
-/// translate (see ARCHITECTURE.md).
+/// translate (see docs/decisions/0014-bridge-network.md).
 fn nft(script: &str) -> Result<()> {
     let mut child = Command::new("nft")
         .args(["-f", "-"])

@@ -3,15 +3,16 @@
 //!
 //! ```text
 //! <state dir>/
-//!   containers/4242/container   the entry: who the container is (see Entry)
+//!   containers/4242/undo/name   the entry: who the container is (see Entry)
 //!   names/web -> ../containers/4242
 //! ```
 //!
 //! The name is a symbolic link to the container's directory, made with
 //! `symlink(2)`, which fails if the name exists: two runtimes asked for the
-//! same name cannot both get it. The entry lives in the container's
-//! directory, so it goes when the run ends, with the rest of that
-//! directory, however the run went.
+//! same name cannot both get it. The entry is the name's undo record in
+//! the container's directory, written before the name is claimed and
+//! removed after the name is released ([`NameUndo`]), so `just clean` finds
+//! it however the run went.
 //!
 //! An entry is never trusted. A runtime killed by SIGKILL leaves its name
 //! behind, and its PIDs are reused sooner or later: an entry counts only
@@ -28,13 +29,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::unistd::Pid;
 
 use crate::error::{Context, Error, Result};
-use crate::state;
+use crate::state::{self, Tidy, Undo};
 
 /// The directory of names, under the state directory.
 pub const NAMES: &str = "names";
 
-/// The entry's file, in the container's directory.
-pub const ENTRY: &str = "container";
+/// The entry's kind of undo record, in the container's directory.
+pub const ENTRY: &str = "name";
 
 /// What the registry knows about a running container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,23 +171,30 @@ pub fn find(state_root: &Path, name: &str) -> std::result::Result<Entry, Missing
     let Ok(target) = fs::read_link(&link) else {
         return Err(Missing::Unknown);
     };
-    let dir = link.parent().unwrap_or(state_root).join(&target);
-    let entry = fs::read_to_string(dir.join(ENTRY))
-        .ok()
-        .and_then(|text| Entry::from_text(&text));
-    let why = match &entry {
-        None => format!("its runtime's directory {} is gone", dir.display()),
-        Some(entry) if !state::runtime_is_alive(entry.runtime.as_raw()) => {
-            format!("its runtime (pid {}) is gone", entry.runtime)
-        }
-        Some(entry) if !entry.is_running() => format!(
-            "pid {} is no longer the process that was registered",
-            entry.pid
-        ),
-        Some(entry) => return Ok(entry.clone()),
+    let why = match look_up(state_root, &link, &target) {
+        Ok(entry) => return Ok(entry),
+        Err(why) => why,
     };
     remove_link_if(&link, &target);
     Err(Missing::Stale(why))
+}
+
+/// The running container the name `link`, pointing at `target`, reaches;
+/// or why it is stale.
+fn look_up(state_root: &Path, link: &Path, target: &Path) -> std::result::Result<Entry, String> {
+    let dir = link.parent().unwrap_or(state_root).join(target);
+    let entry = state::read_record(&dir, ENTRY).and_then(|text| Entry::from_text(&text));
+    match entry {
+        None => Err(format!("its runtime's directory {} is gone", dir.display())),
+        Some(entry) if !state::runtime_is_alive(entry.runtime.as_raw()) => {
+            Err(format!("its runtime (pid {}) is gone", entry.runtime))
+        }
+        Some(entry) if !entry.is_running() => Err(format!(
+            "pid {} is no longer the process that was registered",
+            entry.pid
+        )),
+        Some(entry) => Ok(entry),
+    }
 }
 
 /// Remove `link` if it still points at `target`: another runtime may have
@@ -234,7 +242,7 @@ fn taken(name: &str, entry: &Entry) -> Error {
 /// holding the name is replaced; a running container's is not.
 pub fn register(state_root: &Path, container_dir: &Path, entry: &Entry) -> Result<()> {
     let what = || format!("register the container as {:?}", entry.name);
-    fs::write(container_dir.join(ENTRY), entry.to_text()).with_context(what)?;
+    state::write_record(container_dir, ENTRY, &entry.to_text())?;
     let names = state_root.join(NAMES);
     let link = name_path(state_root, &entry.name);
     let target = Path::new("..")
@@ -259,13 +267,65 @@ pub fn register(state_root: &Path, container_dir: &Path, entry: &Entry) -> Resul
 }
 
 /// Remove the name of the container whose runtime is `runtime`, at the
-/// end of its run. Its entry goes with its container directory.
-pub fn unregister(state_root: &Path, name: &str, runtime: Pid) {
+/// end of its run, then its entry (the record of the name).
+pub fn unregister(state_root: &Path, name: &str, runtime: Pid) -> Result<()> {
     let link = name_path(state_root, name);
     let ours = Path::new("..")
         .join(state::CONTAINERS)
         .join(runtime.to_string());
     remove_link_if(&link, &ours);
+    state::remove_record(&state::container_dir_of(state_root, runtime), ENTRY)
+}
+
+/// The undo of a name, for `just clean`: release the name the entry
+/// records; and, with no entry left, names whose container is not running.
+pub struct NameUndo;
+
+impl Undo for NameUndo {
+    fn kind(&self) -> &'static str {
+        ENTRY
+    }
+
+    fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+        let entry = state::read_record(dir, ENTRY).and_then(|text| Entry::from_text(&text));
+        let Some(entry) = entry else {
+            state::remove_record(dir, ENTRY)?;
+            return Ok(Vec::new());
+        };
+        let link = name_path(state_root, &entry.name);
+        let held = fs::symlink_metadata(&link).is_ok();
+        unregister(state_root, &entry.name, entry.runtime)?;
+        let gone = fs::symlink_metadata(&link).is_err();
+        Ok((held && gone)
+            .then(|| format!("released the name {}", link.display()))
+            .into_iter()
+            .collect())
+    }
+
+    fn sweep(&self, state_root: &Path, tidy: Tidy) -> Result<Vec<String>> {
+        Ok(match tidy {
+            Tidy::Remove => clean(state_root),
+            Tidy::Look => stale_names(state_root)
+                .into_iter()
+                .map(|(link, why)| format!("the stale name {} ({why})", link.display()))
+                .collect(),
+        })
+    }
+}
+
+/// The names under `state_root` whose container is not running, and why.
+fn stale_names(state_root: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(names) = fs::read_dir(state_root.join(NAMES)) else {
+        return Vec::new();
+    };
+    names
+        .flatten()
+        .filter_map(|link| {
+            let target = fs::read_link(link.path()).ok()?;
+            let why = look_up(state_root, &link.path(), &target).err()?;
+            Some((link.path(), why))
+        })
+        .collect()
 }
 
 /// Every running container under `state_root`, by name; stale entries are
@@ -352,7 +412,7 @@ mod tests {
         assert!(again.unwrap_err().to_string().contains("already running"));
         assert!(refuse_if_taken(&root.0, "web").is_err());
         assert_eq!(clean(&root.0), Vec::<String>::new());
-        unregister(&root.0, "web", Pid::this());
+        unregister(&root.0, "web", Pid::this()).unwrap();
         assert_eq!(find(&root.0, "web"), Err(Missing::Unknown));
     }
 

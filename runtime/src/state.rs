@@ -1,41 +1,45 @@
 //! The runtime's state directory: files the runtime keeps on the host for
-//! the containers it runs.
+//! the containers it runs, and the undo records that let `just clean` put
+//! the host back after a runtime that could not.
 //!
 //! ```text
 //! /run/nslab/                  as root; a normal user's is $XDG_RUNTIME_DIR/nslab
 //!   containers/                 or /tmp/nslab-UID; these two 0711
 //!     4242/                    one per running container (0700), named after the
 //!       hostname, hosts, ...   runtime's PID, removed when the run ends
-//!       network                lesson 06: its address lease
+//!       undo/                  one record per thing the container left on the host
+//!         network              e.g. lesson 06's address lease (veth, bridge, NAT)
+//!   ip_forward                 host-wide records that outlive any one container
 //! ```
 //!
-//! A runtime killed with SIGKILL cannot remove its directory; since the
-//! directory is named after its PID, a dead PID marks a leftover, and
-//! [`clean`] (`just clean`) removes those. Later lessons keep more here
-//! (lesson 06's address leases; lesson 07's registry of named containers,
-//! `names/`, see [`registry`]), and extend [`clean`].
+//! **Undo records.** Whatever a container leaves on the host is recorded
+//! in its `undo/` directory *before* it is made (or atomically with it), by
+//! the module that knows how to make it; the record goes only once its
+//! undo has run. So a runtime killed by SIGKILL, or a lesson whose
+//! `cleanup` forgot a release, leaves records behind, and [`clean`] (`just
+//! clean`) replays them. This module knows no lesson: the kinds of record
+//! and their undo ([`Undo`]) are handed in by the top of the runtime.
 //!
 //! What containers share (the lease table, the bridge) is changed under
 //! [`lock`], an `flock` on the `containers` directory.
 
 use std::fs;
-use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use nix::fcntl::{Flock, FlockArg, OFlag, open, openat};
-use nix::sys::stat::Mode;
+use nix::fcntl::{Flock, FlockArg};
 use nix::unistd::{Pid, Uid};
 
 use crate::error::{Context, Error, Result};
-use crate::{cgroup, netns, network, registry};
 
 /// The state directory when the runtime runs as root.
 pub const ROOT_STATE_DIR: &str = "/run/nslab";
 
 /// The subdirectory that holds one directory per container.
 pub const CONTAINERS: &str = "containers";
+
+/// The subdirectory of a container's directory that holds its undo records.
+pub const UNDO: &str = "undo";
 
 /// Where this user's runtime keeps its state: `/run/nslab` for root;
 /// for anyone else a directory they own, `$XDG_RUNTIME_DIR/nslab` (the
@@ -53,23 +57,40 @@ pub fn root() -> PathBuf {
     }
 }
 
-static RUNTIME_PID: OnceLock<Pid> = OnceLock::new();
-static CONTAINER_DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// This run's container directory, `<state dir>/containers/<runtime PID>`.
-///
-/// Fixed at the first call, which the core makes in the runtime before
-/// `clone`: the container process gets a copy of it and so the same
-/// answer, although there `getpid()` answers 1 and, in a user namespace,
-/// the user is someone else.
-pub fn container_dir() -> &'static Path {
-    CONTAINER_DIR.get_or_init(|| container_dir_of(&root(), runtime_pid()))
-}
-
-/// The runtime's PID on the host, fixed like [`container_dir`]: in the
-/// container, the way to look at the runtime in the host's `/proc`.
-pub fn runtime_pid() -> Pid {
-    *RUNTIME_PID.get_or_init(Pid::this)
+/// Every user's state directory that exists on this host, with its
+/// owner's uid: root's, `/tmp/nslab-UID` and `/run/user/UID/nslab`. For
+/// root's `just clean`, which tidies after everyone.
+pub fn every_users_root() -> Vec<(u32, PathBuf)> {
+    let mut found = Vec::new();
+    let mut look = |dir: PathBuf| {
+        if let Ok(meta) = fs::symlink_metadata(&dir)
+            && meta.is_dir()
+            && !found.iter().any(|(_, d)| *d == dir)
+        {
+            found.push((meta.uid(), dir));
+        }
+    };
+    look(PathBuf::from(ROOT_STATE_DIR));
+    for parent in [std::env::temp_dir(), PathBuf::from("/run/user")] {
+        let Ok(entries) = fs::read_dir(&parent) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            if let Some(uid) = name.strip_prefix("nslab-") {
+                if uid.parse::<u32>().is_ok() {
+                    look(parent.join(&name));
+                }
+            } else if parent.ends_with("user") && name.parse::<u32>().is_ok() {
+                look(parent.join(&name).join("nslab"));
+            }
+        }
+    }
+    found
 }
 
 /// Create the container directory `dir` (0700), in the runtime. A
@@ -102,8 +123,7 @@ pub fn create_container_dir(dir: &Path) -> Result<()> {
         .map_err(|e| e.fix(fix))
 }
 
-/// Remove the container directory `dir` and everything in it, at the end
-/// of a run, however it went.
+/// Remove the container directory `dir` and everything in it.
 pub fn remove_container_dir(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::new(format!(
@@ -121,30 +141,113 @@ pub fn runtime_is_alive(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
 
-static HELD_CONTAINER_DIR: OnceLock<OwnedFd> = OnceLock::new();
-
-/// In the container, before the lessons' `in_child` hooks: keep a handle
-/// on this container's directory, so that the files the runtime left there
-/// stay readable after lesson 04's `pivot_root` has taken the path away.
-/// Close-on-exec: the command never gets it. If the directory cannot be
-/// opened, [`read_container_file`] says so when a lesson asks.
-pub fn hold_container_dir() {
-    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    if let Ok(dir) = open(container_dir(), flags, Mode::empty()) {
-        let _ = HELD_CONTAINER_DIR.set(dir);
-    }
+/// The record of kind `kind` in `dir` (a container's directory, or the
+/// state root for a host-wide record): `dir/undo/KIND`.
+pub fn record_path(dir: &Path, kind: &str) -> PathBuf {
+    dir.join(UNDO).join(kind)
 }
 
-/// The file `name` of this container's directory: in the runtime by its
-/// path; in the container through the handle [`hold_container_dir`] kept.
-pub fn read_container_file(name: &str) -> std::io::Result<String> {
-    match HELD_CONTAINER_DIR.get() {
-        Some(dir) => {
-            let file = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
-            std::io::read_to_string(fs::File::from(file))
+/// Write the record `kind` into `dir`, whole or not at all (written aside,
+/// then renamed): call it *before* making what it undoes.
+pub fn write_record(dir: &Path, kind: &str, text: &str) -> Result<()> {
+    let what = || format!("write the undo record {}", record_path(dir, kind).display());
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir.join(UNDO))
+        .with_context(what)?;
+    let partial = dir.join(UNDO).join(format!(".{kind}.new"));
+    fs::write(&partial, text)
+        .and_then(|()| fs::rename(&partial, record_path(dir, kind)))
+        .with_context(what)
+}
+
+/// The record `kind` in `dir`, if there is one.
+pub fn read_record(dir: &Path, kind: &str) -> Option<String> {
+    fs::read_to_string(record_path(dir, kind)).ok()
+}
+
+/// Remove the record `kind` from `dir`: call it once its undo has run.
+/// The last record out removes `undo/`.
+pub fn remove_record(dir: &Path, kind: &str) -> Result<()> {
+    let path = record_path(dir, kind);
+    match fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(
+                Error::new(format!("remove the undo record {}", path.display())).because(e),
+            );
         }
-        None => fs::read_to_string(container_dir().join(name)),
+        _ => {}
     }
+    let _ = fs::remove_dir(dir.join(UNDO));
+    Ok(())
+}
+
+/// The kinds of the records in `dir`, sorted.
+pub fn records(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir.join(UNDO)) else {
+        return Vec::new();
+    };
+    let mut kinds: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+// ANCHOR: undo
+/// One kind of thing a container can leave on the host, and how to take
+/// it away again. Each module that makes such a thing implements it; the
+/// top of the runtime hands the list to [`clean`], so this module (and
+/// `clean`) never names a lesson.
+pub trait Undo: Sync {
+    /// The record's file name in `undo/`, e.g. `network`.
+    fn kind(&self) -> &'static str;
+
+    /// Undo what the record `kind()` in the container directory `dir`
+    /// describes, then remove the record. Idempotent. Returns what it
+    /// did, a sentence each.
+    fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>>;
+
+    /// Find this kind's leftovers on the host by what they are, with no
+    /// record left (a record lost with a deleted directory, a release
+    /// forgotten by an older runtime): with [`Tidy::Remove`] remove them,
+    /// with [`Tidy::Look`] only say what is there. [`clean`] calls it for
+    /// every state directory it tidies; what is shared by the whole host
+    /// (the bridge) is swept only with root's.
+    fn sweep(&self, state_root: &Path, tidy: Tidy) -> Result<Vec<String>> {
+        let _ = (state_root, tidy);
+        Ok(Vec::new())
+    }
+}
+// ANCHOR_END: undo
+
+/// Whether a sweep removes what it finds or only reports it (`just
+/// doctor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tidy {
+    Look,
+    Remove,
+}
+
+/// Replay the records in the container directory `dir`, in the reverse of
+/// the order of `kinds` (the order lessons made them, as `cleanup` runs).
+/// Returns what was done, and the kinds of the records left (unknown to
+/// `kinds`, or whose undo failed).
+pub fn replay(state_root: &Path, dir: &Path, kinds: &[&dyn Undo]) -> (Vec<String>, Vec<String>) {
+    let mut done = Vec::new();
+    for kind in kinds.iter().rev() {
+        if read_record(dir, kind.kind()).is_none() {
+            continue;
+        }
+        match kind.undo(state_root, dir) {
+            Ok(sentences) => done.extend(sentences),
+            Err(error) => done.push(format!("could not undo {}: {error}", kind.kind())),
+        }
+    }
+    (done, records(dir))
 }
 
 /// An exclusive lock on what the containers under one state directory
@@ -188,51 +291,51 @@ pub fn leftovers(state_root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// `just clean`: remove what killed runtimes left under `state_root` and
-/// on the host (lesson 06: their veth pairs; the bridge and the NAT rule if
-/// no running container uses them; lesson 07: the network namespace names
-/// they kept, and names in the registry that no running container holds;
-/// lesson 08: their cgroups),
-/// and say what it did, a sentence each.
-pub fn clean(state_root: &Path) -> Result<Vec<String>> {
-    let mut removed = Vec::new();
+// ANCHOR: clean
+/// `just clean` for the state directory `state_root`: replay the records
+/// of every container whose runtime is gone and remove its directory, then
+/// let each kind sweep for leftovers that have no record. Says what it
+/// did, a sentence each. A directory with a record that could not be
+/// undone stays, and says so: it is the only way back to what it made.
+pub fn clean(state_root: &Path, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
+    let mut done = Vec::new();
     for dir in leftovers(state_root) {
-        removed.extend(clean_up_container(state_root, &dir)?);
+        done.extend(clean_up_container(state_root, &dir, kinds)?);
     }
-    removed.extend(registry::clean(state_root));
-    if Uid::effective().is_root() {
-        removed.extend(cgroup::clean()?);
+    for kind in kinds.iter().rev() {
+        done.extend(kind.sweep(state_root, Tidy::Remove)?);
     }
-    Ok(removed)
+    Ok(done)
 }
+// ANCHOR_END: clean
 
 /// What `just clean` does for one runtime, `runtime`, that a tool has just
 /// killed: it may not be reaped yet, so its PID still looks alive.
-pub fn clean_up_after(state_root: &Path, runtime: Pid) -> Result<Vec<String>> {
-    let mut removed = clean_up_container(state_root, &container_dir_of(state_root, runtime))?;
-    removed.extend(registry::clean(state_root));
-    Ok(removed)
+pub fn clean_up_after(state_root: &Path, runtime: Pid, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
+    let dir = container_dir_of(state_root, runtime);
+    let mut done = clean_up_container(state_root, &dir, kinds)?;
+    for kind in kinds.iter().rev() {
+        done.extend(kind.sweep(state_root, Tidy::Remove)?);
+    }
+    Ok(done)
 }
 
-fn clean_up_container(state_root: &Path, dir: &Path) -> Result<Vec<String>> {
-    let mut removed = match owner(dir) {
-        Some(pid) => network::release(state_root, pid)?,
-        None => Vec::new(),
-    };
-    // Lesson 08: the container's cgroup, in every tree.
-    if let Some(pid) = owner(dir).filter(|_| Uid::effective().is_root()) {
-        removed.extend(cgroup::release(Pid::from_raw(pid))?);
-    }
-    removed.extend(netns::release(dir)?);
-    if dir.exists() {
+fn clean_up_container(state_root: &Path, dir: &Path, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
+    let (mut done, left) = replay(state_root, dir, kinds);
+    if !left.is_empty() {
+        done.push(format!(
+            "kept {} (its runtime is gone): no undo for its records {}",
+            dir.display(),
+            left.join(", ")
+        ));
+    } else if dir.exists() {
         remove_container_dir(dir)?;
-        removed.push(format!("removed {} (its runtime is gone)", dir.display()));
+        done.push(format!("removed {} (its runtime is gone)", dir.display()));
     }
-    Ok(removed)
+    Ok(done)
 }
 
-/// The container directory of the runtime `pid` under `state_root`, for
-/// tools that clean up after one runtime they killed.
+/// The container directory of the runtime `pid` under `state_root`.
 pub fn container_dir_of(state_root: &Path, pid: Pid) -> PathBuf {
     state_root.join(CONTAINERS).join(pid.to_string())
 }
@@ -241,6 +344,22 @@ pub fn container_dir_of(state_root: &Path, pid: Pid) -> PathBuf {
 mod tests {
     use super::*;
     use crate::scratch::Scratch;
+
+    /// An undo kind for the tests: its "thing on the host" is a file
+    /// named in the record.
+    struct Marker;
+
+    impl Undo for Marker {
+        fn kind(&self) -> &'static str {
+            "marker"
+        }
+        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
+            let made = read_record(dir, self.kind()).unwrap_or_default();
+            let _ = fs::remove_file(made.trim());
+            remove_record(dir, self.kind())?;
+            Ok(vec![format!("removed the marker {}", made.trim())])
+        }
+    }
 
     #[test]
     fn leftovers_are_the_directories_of_dead_runtimes() {
@@ -256,7 +375,7 @@ mod tests {
         }
         fs::write(dead.join("hosts"), "127.0.0.1 localhost\n").unwrap();
         assert_eq!(leftovers(&root), [dead.clone(), stray.clone()]);
-        let removed = clean(&root).unwrap();
+        let removed = clean(&root, &[]).unwrap();
         assert_eq!(removed.len(), 2, "{removed:?}");
         assert!(
             removed[0].contains(&dead.display().to_string()),
@@ -264,6 +383,30 @@ mod tests {
         );
         assert!(alive.is_dir() && !dead.exists() && !stray.exists());
         assert_eq!(leftovers(&root), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn clean_replays_records_and_keeps_a_directory_it_cannot_undo() {
+        let scratch = Scratch::new("records");
+        let root = scratch.0.clone();
+        let made = root.join("made-on-the-host");
+        let dead = root.join(CONTAINERS).join("4194305");
+        create_container_dir(&dead).unwrap();
+        write_record(&dead, "marker", &made.display().to_string()).unwrap();
+        fs::write(&made, "").unwrap();
+        assert_eq!(records(&dead), ["marker"]);
+        let done = clean(&root, &[&Marker]).unwrap();
+        assert!(!made.exists() && !dead.exists(), "{done:?}");
+        assert!(done[0].contains("removed the marker"), "{done:?}");
+
+        create_container_dir(&dead).unwrap();
+        write_record(&dead, "unknown", "").unwrap();
+        let done = clean(&root, &[&Marker]).unwrap();
+        assert!(dead.exists(), "{done:?}");
+        assert!(
+            done[0].contains("no undo for its records unknown"),
+            "{done:?}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use nslab_runtime::cgroup::v1_writes;
 use nslab_runtime::limits::{
     CPU_PERIOD_US, Cpus, Limits, MIN_CPU_QUOTA_US, MIN_MEMORY, Memory, Pids,
 };
-use nslab_runtime::{Config, IdMap, Namespace};
+use nslab_runtime::{Config, IdMap, Namespace, Run};
 use proptest::prelude::*;
 use solution_01_uts::{MAX_NAME_LEN, UtsNamespace};
 use solution_05_user::{Ids, MAX_MAP_LINES, Writer, check_maps};
@@ -22,7 +22,7 @@ proptest! {
         let config = Config { hostname: hostname.clone(), domainname: domainname.clone(), ..Config::default() };
         let fits = |name: &str| (1..=MAX_NAME_LEN).contains(&name.len());
         let acceptable = fits(&hostname) && domainname.as_deref().is_none_or(fits);
-        match UtsNamespace.validate(&config) {
+        match UtsNamespace.validate(&Run::new(config)) {
             Ok(()) => prop_assert!(acceptable),
             Err(error) => {
                 prop_assert!(!acceptable);

@@ -7,9 +7,10 @@ use std::path::Path;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use nslab_runtime::config::DEFAULT_SUBNET;
-use nslab_runtime::{registry, state};
+use nslab_runtime::{leftovers, registry, state};
 use serial_test::{file_parallel, file_serial};
 
+use crate::support::host::state_root;
 use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
 use crate::support::run::{run_binary, trapping};
@@ -202,51 +203,130 @@ fn a_second_subnet_is_refused_while_the_bridge_serves_another() {
     second.expect_one_error_line(125, &[&other, &DEFAULT_SUBNET.to_string(), "serves"]);
 }
 
+/// What of a killed runtime's state directory is lost before `just clean`.
+#[derive(Debug, Clone, Copy)]
+enum Lost {
+    Nothing,
+    /// Everything but the undo records (`undo/`).
+    AllButTheRecords,
+    /// The whole directory, records too: what an older runtime left, which
+    /// removed the directory whether its cleanup had released or not.
+    TheWholeDirectory,
+}
+
 /// A runtime killed by SIGKILL leaves its lease, the bridge and the NAT
 /// rule behind (its veth pair dies with the container's network
-/// namespace); `just clean` removes them and puts forwarding back. The
-/// check does `just clean`'s work for this one runtime only: the whole
-/// would also tidy what other checks' killed runtimes left, under the
-/// eyes of their host guards.
+/// namespace); `just clean` removes them and puts forwarding back: from
+/// the lease (its undo record) when only the records are left, and by what
+/// they are (the bridge `nslab0`, the table `ip nslab`, the host-wide
+/// record of forwarding) when nothing of the directory is. With a record
+/// left, the check does `just clean`'s work for this one runtime only: the
+/// whole would also tidy what other checks' killed runtimes left, under
+/// the eyes of their host guards.
 #[test]
 #[ignore = "needs root"]
 #[file_serial(host)]
-fn just_clean_removes_what_a_killed_bridged_runtime_left() {
+fn just_clean_removes_what_a_killed_bridged_runtime_left_even_with_no_record() {
+    for lost in [
+        Lost::Nothing,
+        Lost::AllButTheRecords,
+        Lost::TheWholeDirectory,
+    ] {
+        let _host = HostGuard::begin();
+        let forwarding_before = forwarding();
+        let mut running = Container::for_lesson(6)
+            .flag("--net")
+            .flag("bridge")
+            .flag("--nat")
+            .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+        let runtime = running.runtime_pid();
+        running.signal_runtime(Signal::SIGKILL);
+        let killed = running.finish();
+        if killed.signal != Some(Signal::SIGKILL as i32) {
+            killed.fail("should be killed by SIGKILL");
+        }
+        let left = || {
+            [
+                bridge().is_some(),
+                nat_table().is_some(),
+                lease_file(runtime).exists(),
+            ]
+        };
+        assert_eq!(
+            left(),
+            [true; 3],
+            "a killed runtime should leave the bridge, the NAT table and its lease (to clean)"
+        );
+        let root = Path::new(state::ROOT_STATE_DIR);
+        let dir = state::container_dir_of(root, Pid::from_raw(runtime));
+        lose(&dir, lost);
+        let done = match lost {
+            Lost::TheWholeDirectory => leftovers::clean(root),
+            _ => leftovers::clean_up_after(root, Pid::from_raw(runtime)),
+        }
+        .expect("just clean");
+        assert!(
+            left() == [false; 3] && forwarding() == forwarding_before && !dir.exists(),
+            "with {lost:?} of its directory lost, `just clean` should remove the bridge, the \
+             NAT table, the lease and {}, and put forwarding back to {forwarding_before}; it \
+             said {done:?}, and left {:?} (bridge, NAT table, lease), forwarding {}",
+            dir.display(),
+            left(),
+            forwarding()
+        );
+    }
+}
+
+fn lose(dir: &Path, lost: Lost) {
+    match lost {
+        Lost::Nothing => {}
+        Lost::AllButTheRecords => {
+            for entry in std::fs::read_dir(dir)
+                .expect("read the container directory")
+                .flatten()
+            {
+                if entry.file_name() != state::UNDO {
+                    let _ = std::fs::remove_file(entry.path());
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Lost::TheWholeDirectory => std::fs::remove_dir_all(dir).expect("remove the directory"),
+    }
+}
+
+/// Root's `just clean` tidies every user's state directory it finds, and
+/// says whose: here what a runtime started by `nobody` and killed left in
+/// `/tmp/nslab-65534`.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn roots_just_clean_tidies_what_a_killed_runtime_of_nobody_left() {
     let _host = HostGuard::begin();
-    let forwarding_before = forwarding();
-    let mut running = Container::for_lesson(6)
-        .flag("--net")
-        .flag("bridge")
-        .flag("--nat")
-        .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+    let mut running =
+        Container::for_lesson(5)
+            .by_nobody()
+            .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
     let runtime = running.runtime_pid();
     running.signal_runtime(Signal::SIGKILL);
-    let killed = running.finish();
-    if killed.signal != Some(Signal::SIGKILL as i32) {
-        killed.fail("should be killed by SIGKILL");
-    }
-    let left = [
-        bridge().is_some(),
-        nat_table().is_some(),
-        lease_file(runtime).exists(),
-    ];
-    assert_eq!(
-        left, [true; 3],
-        "a killed runtime should leave the bridge, the NAT table and its lease (to clean)"
-    );
-    let root = Path::new(state::ROOT_STATE_DIR);
-    let done = state::clean_up_after(root, Pid::from_raw(runtime)).expect("just clean");
-    let left = [
-        bridge().is_some(),
-        nat_table().is_some(),
-        lease_file(runtime).exists(),
-    ];
+    running.finish();
+    let uid = nix::unistd::User::from_name("nobody")
+        .ok()
+        .flatten()
+        .expect("the user nobody")
+        .uid;
+    let dir = state::container_dir_of(&state_root(uid.as_raw()), Pid::from_raw(runtime));
     assert!(
-        left == [false; 3] && forwarding() == forwarding_before,
-        "`just clean` should remove the bridge, the NAT table and the lease, and put \
-         forwarding back to {forwarding_before}; it said {done:?}, and left {left:?} \
-         (bridge, NAT table, lease), forwarding {}",
-        forwarding()
+        dir.exists(),
+        "a killed runtime of nobody should leave {} (to clean)",
+        dir.display()
+    );
+    let (looked, done) = leftovers::clean_everyones().expect("just clean");
+    assert!(
+        !dir.exists() && done.iter().any(|line| line.starts_with("nobody")),
+        "root's `just clean` should remove {} and say it was nobody's; it looked at \
+         {looked:?} and said {done:?}",
+        dir.display()
     );
 }
 
@@ -400,7 +480,7 @@ fn a_stale_entry_of_a_killed_runtime_is_refused_and_removed() {
     let ps = tool.tool(&["ps"]);
     // `just clean`, before any expectation can fail: the host guard
     // would report the dead runtime's directory as well.
-    let cleaned = state::clean(Path::new(state::ROOT_STATE_DIR)).expect("just clean");
+    let cleaned = leftovers::clean(Path::new(state::ROOT_STATE_DIR)).expect("just clean");
     assert!(
         left_behind,
         "a runtime killed by SIGKILL should have left {} behind",

@@ -6,7 +6,7 @@
 
 use nix::unistd::sethostname;
 use nslab_runtime::sys::set_domainname;
-use nslab_runtime::{CloneFlags, Config, Context, Error, Namespace, Result};
+use nslab_runtime::{CloneFlags, Context, Error, Namespace, Result, Run};
 
 /// The kernel stores each name in a 65-byte field that ends with a NUL
 /// byte, so a name has at most 64 bytes (`HOST_NAME_MAX`).
@@ -18,7 +18,7 @@ impl Namespace for UtsNamespace {
     // ANCHOR: validate
     /// Refuse names the kernel would refuse, or that would confuse every
     /// tool that prints them, before anything is created.
-    fn validate(&self, config: &Config) -> Result<()> {
+    fn validate(&self, run: &Run) -> Result<()> {
         // Book: chapter 01, "Exercise: validate". A hostname or domain name the
         // kernel would refuse, or that no tool could print sensibly, must be
         // refused before anything is created, with one line that names the flag
@@ -39,10 +39,10 @@ impl Namespace for UtsNamespace {
     // ANCHOR: in_child
     /// Inside the new UTS namespace, naming ourselves renames only the
     /// container.
-    fn in_child(&self, config: &Config) -> Result<()> {
+    fn in_child(&self, run: &Run) -> Result<()> {
         // Book: chapter 01, "Exercise: in_child". Inside, the container must be
-        // called `config.hostname`, and have `config.domainname` as its domain
-        // name when one was given, while the host keeps its own names.
+        // called `run.config.hostname`, and have `run.config.domainname` as its
+        // domain name when one was given, while the host keeps its own names.
         todo!("name the container")
     }
     // ANCHOR_END: in_child

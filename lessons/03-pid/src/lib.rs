@@ -19,7 +19,7 @@ use nix::unistd::{ForkResult, Pid, fork};
 use nslab_runtime::panics::exit_after;
 use nslab_runtime::signals::{self, forwarded_set};
 use nslab_runtime::transcript;
-use nslab_runtime::{CloneFlags, Config, Context, Errno, Namespace, Result};
+use nslab_runtime::{CloneFlags, Context, Errno, Namespace, Result, Run};
 
 pub struct PidNamespace;
 
@@ -36,8 +36,12 @@ impl Namespace for PidNamespace {
     // ANCHOR: in_child
     /// We are PID 1 of the new namespace. Without `--init`, we go on and
     /// become the command; with it, `start_init` splits us in two.
-    fn in_child(&self, config: &Config) -> Result<()> {
-        if config.init { start_init() } else { Ok(()) }
+    fn in_child(&self, run: &Run) -> Result<()> {
+        if run.config.init {
+            start_init()
+        } else {
+            Ok(())
+        }
     }
     // ANCHOR_END: in_child
 }

@@ -22,9 +22,7 @@ use nix::sched::unshare;
 use nix::unistd::{Pid, geteuid};
 use nslab_runtime::cgroup::{self, Cgroups, PARENT, Version};
 use nslab_runtime::limits::CPU_PERIOD_US;
-use nslab_runtime::{
-    CloneFlags, Config, Context, Error, Limits, Namespace, Result, state, transcript,
-};
+use nslab_runtime::{CloneFlags, Context, Error, Limits, Namespace, Result, Run, transcript};
 
 pub struct CgroupNamespace;
 
@@ -33,20 +31,20 @@ impl Namespace for CgroupNamespace {
     /// Refuse limits this host or this user cannot give, before anything
     /// exists. Also the first look at the host's cgroups, which the
     /// container keeps a copy of (`cgroup::host`).
-    fn validate(&self, config: &Config) -> Result<()> {
+    fn validate(&self, run: &Run) -> Result<()> {
         let cgroups = cgroup::host()?;
-        if config.limits.is_empty() {
+        let limits = &run.config.limits;
+        if limits.is_empty() {
             return Ok(());
         }
         if !geteuid().is_root() {
             return Err(Error::new(format!(
-                "limits ({}) need root: the cgroup trees under {} belong to root",
-                config.limits,
+                "limits ({limits}) need root: the cgroup trees under {} belong to root",
                 cgroup::ROOT
             ))
             .fix("run as root (sudo), or leave out --memory, --pids-limit and --cpus"));
         }
-        cgroups.refuse_missing(&config.limits.controllers())
+        cgroups.refuse_missing(&limits.controllers())
     }
     // ANCHOR_END: validate
 
@@ -65,22 +63,22 @@ impl Namespace for CgroupNamespace {
     /// limits, and the child in it. Only root may make cgroups; a
     /// normal user's container runs in the user's own (as rootless
     /// runtimes do without systemd's help).
-    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
+    fn in_parent(&self, run: &Run, child: Pid) -> Result<()> {
         if !geteuid().is_root() {
             return Ok(());
         }
         let cgroups = cgroup::host()?;
-        let path = cgroup::container_path(state::runtime_pid());
+        let path = cgroup::container_path(run.runtime_pid);
         // A leftover of a dead runtime that had our PID goes first: its
         // old limits must not become ours.
         cgroups.remove(&path)?;
-        create_cgroup(cgroups, &path)?;
-        cgroups.write_all(&path, &limit_files(&config.limits))?;
+        create_cgroup(run, cgroups, &path)?;
+        cgroups.write_all(&path, &limit_files(&run.config.limits))?;
         place(cgroups, &path, child)?;
         transcript::parent(format_args!(
             "cgroup {path} ({}), limits: {}",
             cgroups.describe(),
-            config.limits
+            run.config.limits
         ));
         Ok(())
     }
@@ -90,13 +88,13 @@ impl Namespace for CgroupNamespace {
     /// In the container, already in its cgroup: a cgroup namespace whose
     /// root is that cgroup, and with `--rootfs` a read-only view of it at
     /// /sys/fs/cgroup.
-    fn in_child(&self, config: &Config) -> Result<()> {
+    fn in_child(&self, run: &Run) -> Result<()> {
         // Asked before the namespace, where the path still shows.
-        let own_cgroup = in_own_cgroup();
+        let own_cgroup = in_own_cgroup(run);
         enter_cgroup_namespace()?;
         // Without a cgroup of its own, the namespace's root would be the
         // runtime's cgroup: nothing the container should look around in.
-        if config.rootfs.is_some() && own_cgroup {
+        if run.config.rootfs.is_some() && own_cgroup {
             mount_cgroup_fs(cgroup::host()?, Path::new(cgroup::ROOT))?;
         }
         let shown = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
@@ -112,16 +110,16 @@ impl Namespace for CgroupNamespace {
     // ANCHOR: cleanup
     /// Once the container is gone: did the OOM killer strike? Then the
     /// cgroup goes.
-    fn cleanup(&self, config: &Config, _child: Pid) -> Result<()> {
+    fn cleanup(&self, run: &Run, _child: Pid) -> Result<()> {
         if !geteuid().is_root() {
             return Ok(());
         }
         let cgroups = cgroup::host()?;
-        let path = cgroup::container_path(state::runtime_pid());
+        let path = cgroup::container_path(run.runtime_pid);
         if !cgroups.dirs(&path).iter().any(|dir| dir.exists()) {
             return Ok(());
         }
-        if let Some(memory) = config.limits.memory {
+        if let Some(memory) = run.config.limits.memory {
             let kills = oom_kills(cgroups, &path)?;
             if kills > 0 {
                 transcript::notice(format_args!(
@@ -131,7 +129,7 @@ impl Namespace for CgroupNamespace {
                 ));
             }
         }
-        remove_cgroup(cgroups, &path)
+        remove_cgroup(run, cgroups, &path)
     }
     // ANCHOR_END: cleanup
 }
@@ -151,8 +149,9 @@ pub fn limit_files(limits: &Limits) -> Vec<(String, String)> {
 
 // ANCHOR: create_cgroup
 /// Make `nslab`, let its children use the controllers, then make the
-/// container's cgroup `path` under it.
-fn create_cgroup(cgroups: &Cgroups, path: &str) -> Result<()> {
+/// container's cgroup `path` under it, recorded in the container's
+/// directory (`create_container`) so that `just clean` finds it.
+fn create_cgroup(run: &Run, cgroups: &Cgroups, path: &str) -> Result<()> {
     // Book: chapter 08, "Exercise: create_cgroup". The container's cgroup must
     // exist below PARENT, and on cgroup v2 its controllers must work in it,
     // which they do only if PARENT hands them down. PARENT holds no process, so
@@ -195,8 +194,8 @@ fn oom_kills(cgroups: &Cgroups, path: &str) -> Result<u64> {
 // ANCHOR_END: oom_kills
 
 // ANCHOR: remove_cgroup
-/// Remove the container's cgroup, now empty.
-fn remove_cgroup(cgroups: &Cgroups, path: &str) -> Result<()> {
+/// Remove the container's cgroup, now empty, and its record.
+fn remove_cgroup(run: &Run, cgroups: &Cgroups, path: &str) -> Result<()> {
     // Book: chapter 08, "Exercise: remove_cgroup". Once the container has
     // ended, its cgroup must be gone from every tree: the host as it was found.
     todo!("remove the container's cgroup")
@@ -252,8 +251,8 @@ fn mount_cgroup_fs(cgroups: &Cgroups, target: &Path) -> Result<()> {
 
 /// Whether `/proc/self/cgroup` puts us in our own cgroup,
 /// `/nslab/<runtime PID>` (a normal user's runtime makes none).
-fn in_own_cgroup() -> bool {
-    let own = format!("/{}", cgroup::container_path(state::runtime_pid()));
+fn in_own_cgroup(run: &Run) -> bool {
+    let own = format!("/{}", cgroup::container_path(run.runtime_pid));
     fs::read_to_string("/proc/self/cgroup")
         .unwrap_or_default()
         .lines()

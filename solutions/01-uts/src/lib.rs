@@ -6,7 +6,7 @@
 
 use nix::unistd::sethostname;
 use nslab_runtime::sys::set_domainname;
-use nslab_runtime::{CloneFlags, Config, Context, Error, Namespace, Result};
+use nslab_runtime::{CloneFlags, Context, Error, Namespace, Result, Run};
 
 /// The kernel stores each name in a 65-byte field that ends with a NUL
 /// byte, so a name has at most 64 bytes (`HOST_NAME_MAX`).
@@ -18,10 +18,10 @@ impl Namespace for UtsNamespace {
     // ANCHOR: validate
     /// Refuse names the kernel would refuse, or that would confuse every
     /// tool that prints them, before anything is created.
-    fn validate(&self, config: &Config) -> Result<()> {
-        let mut names = vec![("--hostname", config.hostname.as_str())];
+    fn validate(&self, run: &Run) -> Result<()> {
+        let mut names = vec![("--hostname", run.config.hostname.as_str())];
         names.extend(
-            config
+            run.config
                 .domainname
                 .as_deref()
                 .map(|name| ("--domainname", name)),
@@ -50,9 +50,9 @@ impl Namespace for UtsNamespace {
     // ANCHOR: in_child
     /// Inside the new UTS namespace, naming ourselves renames only the
     /// container.
-    fn in_child(&self, config: &Config) -> Result<()> {
-        sethostname(&config.hostname).context("set the container's hostname")?;
-        if let Some(domainname) = &config.domainname {
+    fn in_child(&self, run: &Run) -> Result<()> {
+        sethostname(&run.config.hostname).context("set the container's hostname")?;
+        if let Some(domainname) = &run.config.domainname {
             set_domainname(domainname).context("set the container's domain name")?;
         }
         Ok(())

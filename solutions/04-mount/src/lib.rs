@@ -16,7 +16,7 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::unistd::{Pid, chdir, pivot_root};
 use nslab_runtime::paths::resolve_in_root;
-use nslab_runtime::{CloneFlags, Config, Context, Errno, Error, Namespace, Result, conf, state};
+use nslab_runtime::{CloneFlags, Context, Errno, Error, Namespace, Result, Run, conf};
 
 pub struct MountNamespace;
 
@@ -24,9 +24,9 @@ impl Namespace for MountNamespace {
     // ANCHOR: validate
     /// Refuse a rootfs or a volume that cannot work, before anything
     /// exists: nothing is mounted or created yet.
-    fn validate(&self, config: &Config) -> Result<()> {
-        let Some(rootfs) = &config.rootfs else {
-            return match config.volumes.first() {
+    fn validate(&self, run: &Run) -> Result<()> {
+        let Some(rootfs) = &run.config.rootfs else {
+            return match run.config.volumes.first() {
                 // Without a rootfs, the mount point would be made on the host.
                 Some(volume) => Err(Error::new(format!(
                     "--volume {} needs --rootfs",
@@ -45,7 +45,7 @@ impl Namespace for MountNamespace {
                 Error::new(format!("--rootfs {} is not a directory", rootfs.display())).fix(fix),
             );
         }
-        for volume in &config.volumes {
+        for volume in &run.config.volumes {
             let flag = format!(
                 "--volume {}:{}",
                 volume.host.display(),
@@ -79,9 +79,9 @@ impl Namespace for MountNamespace {
     /// On the host, before the child goes on: the container's `hostname`,
     /// `hosts` and `resolv.conf`, in its state directory, for `in_child`
     /// to bind-mount.
-    fn in_parent(&self, config: &Config, _child: Pid) -> Result<()> {
-        if config.rootfs.is_some() {
-            conf::write(state::container_dir(), &config.hostname, &[])?;
+    fn in_parent(&self, run: &Run, _child: Pid) -> Result<()> {
+        if run.config.rootfs.is_some() {
+            conf::write(&run.container_dir, &run.config.hostname, &[])?;
         }
         Ok(())
     }
@@ -91,15 +91,15 @@ impl Namespace for MountNamespace {
     /// In the new mount namespace, a copy of the host's mounts: cut it off
     /// from the host, then give the container its own `/proc`, or its own
     /// root filesystem.
-    fn in_child(&self, config: &Config) -> Result<()> {
-        refuse_the_hosts_mount_namespace()?;
+    fn in_child(&self, run: &Run) -> Result<()> {
+        refuse_the_hosts_mount_namespace(run.runtime_pid)?;
         make_mounts_private()?;
-        match &config.rootfs {
+        match &run.config.rootfs {
             None => mount_proc(Path::new("/proc")),
             Some(rootfs) => {
                 let rootfs = fs::canonicalize(rootfs)
                     .with_context(|| format!("find the rootfs {}", rootfs.display()))?;
-                set_up_rootfs(&rootfs, config)?;
+                set_up_rootfs(&rootfs, run)?;
                 enter_rootfs(&rootfs)
             }
         }
@@ -186,7 +186,7 @@ fn enter_rootfs(rootfs: &Path) -> Result<()> {
 // ANCHOR: set_up_rootfs
 /// Everything the container needs under `rootfs`, mounted while the
 /// host's tree is still there to mount from.
-fn set_up_rootfs(rootfs: &Path, config: &Config) -> Result<()> {
+fn set_up_rootfs(rootfs: &Path, run: &Run) -> Result<()> {
     // pivot_root wants a mount point; a bind mount onto itself makes one.
     bind_mount(rootfs, rootfs, false)?;
     mount_proc(&rootfs.join("proc"))?;
@@ -197,9 +197,9 @@ fn set_up_rootfs(rootfs: &Path, config: &Config) -> Result<()> {
     mount_dev(&rootfs.join("dev"))?;
     for name in conf::FILES {
         let target = mount_point(rootfs, &Path::new("/etc").join(name), false)?;
-        bind_mount(&state::container_dir().join(name), &target, true)?;
+        bind_mount(&run.container_dir.join(name), &target, true)?;
     }
-    for volume in &config.volumes {
+    for volume in &run.config.volumes {
         let is_dir = fs::metadata(&volume.host).is_ok_and(|m| m.is_dir());
         let target = mount_point(rootfs, &volume.container, is_dir)?;
         bind_mount(&volume.host, &target, volume.read_only)?;
@@ -263,9 +263,9 @@ fn mount_dev(dev: &Path) -> Result<()> {
 /// host's) mount namespace, every mount below would land on the host, and
 /// `pivot_root` would move the root of every process of the host. `/proc`
 /// is still the host's here, so it knows the runtime by its host PID.
-fn refuse_the_hosts_mount_namespace() -> Result<()> {
+fn refuse_the_hosts_mount_namespace(runtime: Pid) -> Result<()> {
     let namespace = |pid: String| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
-    let runtime = namespace(state::runtime_pid().to_string());
+    let runtime = namespace(runtime.to_string());
     if namespace("self".into()).is_some_and(|ours| runtime == Some(ours)) {
         return Err(Error::new(
             "the container is in the host's mount namespace; nothing was mounted",

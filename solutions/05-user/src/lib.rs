@@ -12,8 +12,8 @@ use std::fs;
 
 use nix::unistd::{Gid, Pid, Uid, chown, getegid, geteuid, getgid, getuid};
 use nix::unistd::{setgroups, setresgid, setresuid};
-use nslab_runtime::{CloneFlags, Config, Context, Error, IdMap, Namespace, Result};
-use nslab_runtime::{state, transcript};
+use nslab_runtime::transcript;
+use nslab_runtime::{CloneFlags, Config, Context, Error, IdMap, Namespace, Result, Run};
 
 /// The most lines a map may have: 340 since Linux 4.15, 5 before.
 pub const MAX_MAP_LINES: usize = 340;
@@ -24,9 +24,9 @@ impl Namespace for UserNamespace {
     // ANCHOR: validate
     /// Refuse maps the kernel would refuse, before anything exists. The
     /// default maps (your own ids, as 0 inside) are always allowed.
-    fn validate(&self, config: &Config) -> Result<()> {
+    fn validate(&self, run: &Run) -> Result<()> {
         for ids in Ids::BOTH {
-            let given = ids.given(config);
+            let given = ids.given(&run.config);
             if !given.is_empty() {
                 check_maps(ids, given, Writer::this_process(ids))?;
             }
@@ -46,21 +46,21 @@ impl Namespace for UserNamespace {
     // ANCHOR: in_parent
     /// On the host, while the child waits for "go": its maps, then its
     /// state directory for its root.
-    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
-        write_maps(config, child)?;
+    fn in_parent(&self, run: &Run, child: Pid) -> Result<()> {
+        write_maps(&run.config, child)?;
         transcript::parent(format_args!(
             "wrote uid_map {} and gid_map {}",
-            describe(&maps(Ids::User, config)),
-            describe(&maps(Ids::Group, config))
+            describe(&maps(Ids::User, &run.config)),
+            describe(&maps(Ids::Group, &run.config))
         ));
-        hand_over_the_state_directory(config)
+        hand_over_the_state_directory(run)
     }
     // ANCHOR_END: in_parent
 
     // ANCHOR: first_in_child
     /// In the child, before every other lesson's `in_child`: become the
     /// namespace's root, if the maps gave it one.
-    fn first_in_child(&self, _config: &Config) -> Result<()> {
+    fn first_in_child(&self, _run: &Run) -> Result<()> {
         if maps_a_root()? {
             become_root()?;
             transcript::container(format_args!("root of the user namespace"));
@@ -300,9 +300,9 @@ fn maps_a_root() -> Result<bool> {
 /// belongs to us. If the container's root is someone else on the host
 /// (root with `--uid-map 0:100000:65536`), it could not reach them once it
 /// has become that root: the directory becomes its.
-fn hand_over_the_state_directory(config: &Config) -> Result<()> {
+fn hand_over_the_state_directory(run: &Run) -> Result<()> {
     let root_outside = |ids: Ids| {
-        maps(ids, config)
+        maps(ids, &run.config)
             .iter()
             .find(|map| map.inside == 0)
             .map(|map| map.outside)
@@ -313,7 +313,7 @@ fn hand_over_the_state_directory(config: &Config) -> Result<()> {
     if (uid, gid) == (Ids::User.own(), Ids::Group.own()) {
         return Ok(());
     }
-    let dir = state::container_dir();
+    let dir = &run.container_dir;
     chown(dir, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
         .with_context(|| format!("give {} to the container's root", dir.display()))
 }

@@ -25,7 +25,7 @@ use nslab_runtime::netlink::route::neighbour::NeighbourState;
 use nslab_runtime::netlink::route::route::RouteHeader;
 use nslab_runtime::network::{self, BRIDGE, Lease, Leases};
 use nslab_runtime::{
-    CloneFlags, Config, Context, Errno, Error, Namespace, NetMode, Result, Subnet, conf, state,
+    CloneFlags, Config, Context, Errno, Error, Namespace, NetMode, Result, Run, Subnet, conf,
     transcript,
 };
 
@@ -34,9 +34,9 @@ pub struct NetNamespace;
 impl Namespace for NetNamespace {
     // ANCHOR: validate
     /// Refuse a network that cannot work, before anything exists.
-    fn validate(&self, config: &Config) -> Result<()> {
-        if config.net == NetMode::None {
-            let needs_bridge = match (config.subnet, config.nat) {
+    fn validate(&self, run: &Run) -> Result<()> {
+        if run.config.net == NetMode::None {
+            let needs_bridge = match (run.config.subnet, run.config.nat) {
                 (Some(subnet), _) => format!("--subnet {subnet}"),
                 (None, true) => "--nat".to_string(),
                 (None, false) => return Ok(()),
@@ -50,7 +50,7 @@ impl Namespace for NetNamespace {
             )
             .fix("run as root (sudo), or use --net none"));
         }
-        let subnet = subnet_of(config);
+        let subnet = subnet_of(&run.config);
         if subnet.prefix_len > 30 {
             return Err(Error::new(format!(
                 "--subnet {subnet} is too small: it has no address for a container \
@@ -64,7 +64,7 @@ impl Namespace for NetNamespace {
             ))
             .fix("choose a subnet that no route of the host covers (see `ip route`)"));
         }
-        let taken = network::addresses_in_use(&subnet)?;
+        let taken = network::addresses_in_use(&run.state_root, &subnet)?;
         if pick_address(&subnet, &taken).is_none() {
             return Err(no_free_address(&subnet));
         }
@@ -82,29 +82,29 @@ impl Namespace for NetNamespace {
     /// On the host, while the container waits: with `--net bridge`, lease
     /// an address, make sure the bridge is there, and run a veth pair from
     /// it into the container.
-    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
+    fn in_parent(&self, run: &Run, child: Pid) -> Result<()> {
         refuse_the_hosts_network_namespace(child)?;
-        if config.net == NetMode::None {
+        if run.config.net == NetMode::None {
             return Ok(());
         }
-        let subnet = subnet_of(config);
+        let subnet = subnet_of(&run.config);
         let mut netlink = connect()?;
         // Under the lock, no other runtime takes an address, or removes
         // the bridge, between our choice and our lease.
-        let mut leases = Leases::lock(&state::root())?;
+        let mut leases = Leases::lock(&run.state_root)?;
         let address = pick_address(&subnet, &leases.taken(&subnet)?)
             .ok_or_else(|| no_free_address(&subnet))?;
-        let lease = Lease::new(state::runtime_pid(), subnet, address);
-        let lease = leases.take(state::container_dir(), lease, config.nat)?;
+        let lease = Lease::new(run.runtime_pid, subnet, address);
+        let lease = leases.take(&run.container_dir, lease, run.config.nat)?;
         let bridge = ensure_bridge(&mut netlink, &subnet)?;
         drop(leases);
         connect_container(&mut netlink, bridge, &lease, child)?;
-        conf::add_host(state::container_dir(), address.into(), &config.hostname)?;
+        conf::add_host(&run.container_dir, address.into(), &run.config.hostname)?;
         transcript::parent(format_args!(
             "network: {address}/{} on the bridge {BRIDGE}, through the veth pair {}{}",
             subnet.prefix_len,
             lease.host_end,
-            if config.nat { ", with NAT" } else { "" }
+            if run.config.nat { ", with NAT" } else { "" }
         ));
         Ok(())
     }
@@ -112,11 +112,11 @@ impl Namespace for NetNamespace {
 
     // ANCHOR: in_child
     /// Inside the new network namespace, after the parent's part.
-    fn in_child(&self, config: &Config) -> Result<()> {
+    fn in_child(&self, run: &Run) -> Result<()> {
         let mut netlink = connect()?;
         bring_up_loopback(&mut netlink)?;
-        if config.net == NetMode::Bridge {
-            let lease = Lease::of_this_container()?;
+        if run.config.net == NetMode::Bridge {
+            let lease = Lease::of_this_container(run)?;
             configure_eth0(&mut netlink, &lease)?;
             wait_for_the_gateway(&mut netlink, &lease)?;
             transcript::container(format_args!(
@@ -133,9 +133,9 @@ impl Namespace for NetNamespace {
     // ANCHOR: cleanup
     /// Once the container is gone: its veth pair and its lease; the bridge
     /// and NAT too, if it was the last container to use them.
-    fn cleanup(&self, config: &Config, _child: Pid) -> Result<()> {
-        if config.net == NetMode::Bridge {
-            let done = network::release(&state::root(), state::runtime_pid().as_raw())?;
+    fn cleanup(&self, run: &Run, _child: Pid) -> Result<()> {
+        if run.config.net == NetMode::Bridge {
+            let done = network::release(&run.state_root, run.runtime_pid.as_raw())?;
             if !done.is_empty() {
                 transcript::parent(format_args!("network: {}", done.join("; ")));
             }

@@ -19,8 +19,8 @@ use nix::unistd::{
 };
 use nslab_runtime::join::{KINDS, exec_or_exit};
 use nslab_runtime::{
-    Config, Context, Ending, Entry, Errno, Error, Join, Namespace, Process, Result, netns,
-    registry, state,
+    Config, Context, Ending, Entry, Errno, Error, Join, Namespace, Process, Result, Run, netns,
+    registry,
 };
 
 pub struct JoinNamespaces;
@@ -29,11 +29,11 @@ pub struct JoinNamespaces;
 impl Namespace for JoinNamespaces {
     /// A name already running, or a network namespace name already taken,
     /// is refused before anything exists.
-    fn validate(&self, config: &Config) -> Result<()> {
-        if let Some(name) = &config.name {
-            registry::refuse_if_taken(&state::root(), name)?;
+    fn validate(&self, run: &Run) -> Result<()> {
+        if let Some(name) = &run.config.name {
+            registry::refuse_if_taken(&run.state_root, name)?;
         }
-        if let Some(name) = &config.keep_net {
+        if let Some(name) = &run.config.keep_net {
             netns::refuse_if_taken(name)?;
         }
         Ok(())
@@ -46,23 +46,23 @@ impl Namespace for JoinNamespaces {
 
     /// The child exists and waits: register it under its name, and keep
     /// its network namespace under /run/netns.
-    fn in_parent(&self, config: &Config, child: Pid) -> Result<()> {
-        if let Some(name) = &config.name {
+    fn in_parent(&self, run: &Run, child: Pid) -> Result<()> {
+        if let Some(name) = &run.config.name {
             let entry = Entry {
                 name: name.clone(),
                 pid: child,
                 start_time: registry::start_time(child)?,
-                runtime: state::runtime_pid(),
+                runtime: run.runtime_pid,
                 created: registry::now(),
-                hostname: config.hostname.clone(),
-                rootfs: config.rootfs.clone(),
-                command: config.command.clone(),
+                hostname: run.config.hostname.clone(),
+                rootfs: run.config.rootfs.clone(),
+                command: run.config.command.clone(),
             };
-            registry::register(&state::root(), state::container_dir(), &entry)?;
+            registry::register(&run.state_root, &run.container_dir, &entry)?;
         }
-        if let Some(name) = &config.keep_net {
+        if let Some(name) = &run.config.keep_net {
             netns::prepare_run_dir()?;
-            let target = netns::claim(state::container_dir(), name)?;
+            let target = netns::claim(&run.container_dir, name)?;
             keep_namespace(child, "net", &target)?;
         }
         Ok(())
@@ -70,11 +70,11 @@ impl Namespace for JoinNamespaces {
 
     /// The container has ended: its name is free, and the network
     /// namespace name is released (the namespace itself goes with it).
-    fn cleanup(&self, config: &Config, _child: Pid) -> Result<()> {
-        if let Some(name) = &config.name {
-            registry::unregister(&state::root(), name, state::runtime_pid());
+    fn cleanup(&self, run: &Run, _child: Pid) -> Result<()> {
+        if let Some(name) = &run.config.name {
+            registry::unregister(&run.state_root, name, run.runtime_pid)?;
         }
-        netns::release(state::container_dir()).map(drop)
+        netns::release(&run.container_dir).map(drop)
     }
 }
 // ANCHOR_END: lifecycle

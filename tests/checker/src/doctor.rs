@@ -53,6 +53,8 @@ pub struct Facts {
     /// v1, pids v1, cpu v2`, and the ones the host lacks.
     pub cgroups: String,
     pub missing_controllers: Vec<String>,
+    /// What runtimes left on the host that `just clean` would tidy.
+    pub leftovers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +117,7 @@ pub fn gather() -> Facts {
         free_mib: nix::sys::statvfs::statvfs(".")
             .ok()
             .map(|fs| fs.blocks_available() * fs.fragment_size() / (1024 * 1024)),
+        leftovers: nslab_runtime::leftovers::look(),
     }
 }
 
@@ -214,6 +217,14 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
         ),
     }));
     findings.extend(tools_and_disk(facts));
+    findings.push(if facts.leftovers.is_empty() {
+        ok("no leftovers of earlier runs on the host".into())
+    } else {
+        problem(
+            format!("leftovers of earlier runs: {}", facts.leftovers.join("; ")),
+            "run `just clean` (as root, it tidies every user's)".into(),
+        )
+    });
     findings
 }
 
@@ -347,6 +358,7 @@ mod tests {
             free_mib: Some(20_000),
             cgroups: "memory v2, pids v2, cpu v2".into(),
             missing_controllers: vec![],
+            leftovers: vec![],
         }
     }
 
@@ -380,10 +392,11 @@ mod tests {
             free_mib: Some(100),
             cgroups: "memory v2, pids missing, cpu missing".into(),
             missing_controllers: vec!["pids".into(), "cpu".into()],
+            leftovers: vec!["root: /run/nslab/containers/4194305 (its runtime is gone)".into()],
         };
         let findings = diagnose(&broken);
         let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
-        assert_eq!(problems.len(), 7, "{findings:#?}");
+        assert_eq!(problems.len(), 8, "{findings:#?}");
         assert!(problems.iter().all(|f| f.fix.is_some()));
         let text = render(&findings, &Style::plain());
         assert!(

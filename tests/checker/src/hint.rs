@@ -169,7 +169,7 @@ mod tests {
         assert!(solution.contains(&indented), "cut from the source as it is");
         let shown = render(&next(&ladder, ladder.len() - 1), uts, &Style::plain());
         assert!(
-            shown.contains("\n        sethostname(&config.hostname)"),
+            shown.contains("\n        sethostname(&run.config.hostname)"),
             "{shown}"
         );
     }

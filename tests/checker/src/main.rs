@@ -119,14 +119,14 @@ fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
     Ok(true)
 }
 
-/// `just clean`: remove what runtimes killed by SIGKILL left on the host,
-/// as `nslab_runtime::state` defines it (later lessons add to it there:
-/// lesson 06 its veth pairs, bridge and NAT rule).
+/// `just clean`: replay the undo records runtimes left on the host, and
+/// find what no record names any more, as `nslab_runtime::leftovers`
+/// defines it (a lesson that leaves something new adds its kind there).
+/// As root, in every user's state directory.
 fn clean() -> Result<bool, String> {
-    let root = nslab_runtime::state::root();
-    let done = nslab_runtime::state::clean(&root).map_err(|e| e.to_string())?;
+    let (looked, done) = nslab_runtime::leftovers::clean_everyones().map_err(|e| e.to_string())?;
     if done.is_empty() {
-        println!("nothing to clean in {}", root.display());
+        println!("nothing to clean in {}", looked.join(", "));
     }
     for sentence in done {
         println!("{sentence}");

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use nslab_runtime::fault::STEP_VARIABLE;
-use nslab_runtime::state;
+use nslab_runtime::{leftovers, state};
 
 use super::Container;
 use super::procs::{Process, descendants_of, describe, eventually};
@@ -162,7 +162,7 @@ fn stderr_lines(runtime: &mut Child) -> mpsc::Receiver<String> {
 /// What `just clean` does (`nslab-check clean` calls the same function):
 /// remove what killed runtimes left on the host.
 pub fn just_clean() {
-    if let Err(error) = state::clean(Path::new(state::ROOT_STATE_DIR)) {
+    if let Err(error) = leftovers::clean(Path::new(state::ROOT_STATE_DIR)) {
         panic!("`just clean` should tidy up after killed runtimes, but failed: {error}");
     }
 }

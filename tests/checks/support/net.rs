@@ -196,7 +196,8 @@ pub fn lease_file(runtime: i32) -> PathBuf {
         std::path::Path::new(state::ROOT_STATE_DIR),
         nix::unistd::Pid::from_raw(runtime),
     )
-    .join("network")
+    .join(state::UNDO)
+    .join(nslab_runtime::network::LEASE)
 }
 
 /// A random byte for a third octet, so that runs never share a network.

@@ -18,7 +18,6 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
-use nslab_runtime::state;
 
 use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
@@ -640,7 +639,7 @@ impl Running {
             Id::Pid(runtime),
             WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
         );
-        let _ = state::clean_up_after(&self.state_root, runtime);
+        let _ = nslab_runtime::leftovers::clean_up_after(&self.state_root, runtime);
     }
 
     fn collect(&mut self) -> Outcome {

@@ -1,0 +1,41 @@
+//! The top of the runtime: `main` reads the command line and hands it to
+//! the container's life ([`crate::container::run`]) or to one of lesson
+//! 07's tools ([`crate::join::run_tool`]). Nothing below imports this.
+
+use std::process::ExitCode;
+
+use crate::cli::{self, Request};
+use crate::container::{self, Parts};
+use crate::panics;
+use crate::run::Run;
+use crate::state;
+use crate::{join, leftovers, transcript};
+
+/// The whole program: parse the command line, run the container or the
+/// tool, exit with the status it earns.
+pub fn main(parts: Parts) -> ExitCode {
+    panics::install_hook();
+    let program = parts.binary.name();
+    let outcome = match cli::parse(parts.binary, std::env::args_os()) {
+        Ok(Request::Help(text)) => {
+            println!("{}", text.trim_end());
+            Ok(0)
+        }
+        Ok(Request::Run(config)) => {
+            transcript::set_quiet(config.quiet);
+            container::run(&parts, &Run::new(*config), leftovers::UNDO_KINDS)
+        }
+        Ok(Request::Tool(tool)) => join::run_tool(
+            tool,
+            &state::root(),
+            parts.join,
+            parts.process,
+            parts.binary.has_flag("memory"),
+        ),
+        Err(error) => Err(error),
+    };
+    ExitCode::from(outcome.unwrap_or_else(|error| {
+        eprintln!("{program}: {error}");
+        error.status()
+    }))
+}
