@@ -28,14 +28,18 @@ fn in_rootfs() -> Container {
 
 /// Holds 64 MiB in the shell itself (PID 1): a command substitution's
 /// output is read into the variable by the shell that runs it.
-const ALLOCATE_64M: &str = "x=$(head -c 64m /dev/zero | tr '\\0' x); echo survived";
+/// The pipe's own complaints (`tr: write error`) go to /dev/null: they
+/// would share stderr with the runtime's line.
+const ALLOCATE_64M: &str =
+    "x=$(head -c 64m /dev/zero 2>/dev/null | tr '\\0' x 2>/dev/null); echo survived";
 
 /// The runtime's lines on stderr that are neither the transcript nor the
-/// command's: its own notices and errors, `lesson-08: ...`.
+/// command's: its own notices and errors, `lesson-08: ...` (found inside
+/// a line too: a dying process may have left half a line before it).
 fn runtime_lines(stderr: &str, binary: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter(|line| line.starts_with(&format!("{binary}: ")))
+        .filter(|line| line.contains(&format!("{binary}: ")))
         .map(str::to_string)
         .collect()
 }
