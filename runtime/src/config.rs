@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::limits::Limits;
+
 /// The command run when none is given, as in the articles.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 pub const DEFAULT_HOSTNAME: &str = "container";
@@ -51,6 +53,8 @@ pub struct Config {
     /// Lesson 07: the name under /run/netns that keeps the container's
     /// network namespace, for `ip netns exec`.
     pub keep_net: Option<String>,
+    /// Lesson 08: memory, processes and CPU time the container may use.
+    pub limits: Limits,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -71,6 +75,7 @@ impl Default for Config {
             nat: false,
             name: None,
             keep_net: None,
+            limits: Limits::default(),
             command: vec![DEFAULT_COMMAND.to_string()],
         }
     }

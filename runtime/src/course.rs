@@ -109,6 +109,14 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["name", "keep_net", "ps", "ns", "exec"],
         adds: &[Part::Namespace, Part::Join],
     },
+    Lesson {
+        number: 8,
+        slug: "cgroup",
+        namespace: Some("cgroup"),
+        title: "Limits a container cannot escape, and a cgroup namespace",
+        introduces: &["memory", "pids_limit", "cpus"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.
@@ -261,6 +269,15 @@ impl Binary {
             Flavour::Exercise if lesson == self.level => Source::Exercise,
             Flavour::Exercise | Flavour::Solution => Source::Solution,
         }
+    }
+
+    /// Whether one of its lessons brings the flag or subcommand `id` (a
+    /// clap id, as in [`Lesson::introduces`]).
+    pub fn has_flag(&self, id: &str) -> bool {
+        LESSONS
+            .iter()
+            .take(usize::from(self.level) + 1)
+            .any(|lesson| lesson.introduces.contains(&id))
     }
 
     /// The same lessons, another flavour.
