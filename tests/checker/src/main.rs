@@ -1,7 +1,7 @@
 //! `nslab-check`: the checker the justfile calls.
 //!
 //! ```text
-//! nslab-check check N [--solution|--mine]  grade lesson N (just lesson N / just solution N),
+//! nslab-check check N [--solution|--mine] [--verbose]  grade lesson N (just lesson N / just solution N),
 //!                                    or your own runtime 00..N (just lesson N --mine)
 //! nslab-check run N [--solution|--mine] [ARGS...]  build lesson-NN (solution-NN, mine-NN) and run it
 //!                                    with ARGS (just run N, just run-solution N)
@@ -29,7 +29,7 @@ use nslab_checker::{
 };
 use nslab_runtime::{Binary, Flavour};
 
-const USAGE: &str = "usage: nslab-check check N [--solution|--mine] \
+const USAGE: &str = "usage: nslab-check check N [--solution|--mine] [--verbose] \
                      | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
                      | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
 
@@ -37,13 +37,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["check", number] => lesson_number(number).and_then(|n| check::run(n, Flavour::Exercise)),
-        ["check", number, "--solution"] => {
-            lesson_number(number).and_then(|n| check::run(n, Flavour::Solution))
-        }
-        ["check", number, "--mine"] => {
-            lesson_number(number).and_then(|n| check::run(n, Flavour::Mine))
-        }
+        ["check", number, flags @ ..] => check_flags(flags).and_then(|(flavour, verbose)| {
+            lesson_number(number).and_then(|n| check::run(n, flavour, verbose))
+        }),
         ["run", number, rest @ ..] => {
             let (flavour, args) = match rest {
                 ["--solution", args @ ..] => (Flavour::Solution, args),
@@ -104,6 +100,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `check N`'s flags, in any order: `--solution` or `--mine`, and
+/// `--verbose`.
+fn check_flags(flags: &[&str]) -> Result<(Flavour, bool), String> {
+    let mut flavour = Flavour::Exercise;
+    let mut verbose = false;
+    for flag in flags {
+        match *flag {
+            "--solution" if flavour == Flavour::Exercise => flavour = Flavour::Solution,
+            "--mine" if flavour == Flavour::Exercise => flavour = Flavour::Mine,
+            "--verbose" => verbose = true,
+            _ => return Err(USAGE.to_string()),
+        }
+    }
+    Ok((flavour, verbose))
 }
 
 /// `just rootfs`: the path is the last line, for `$(just rootfs | tail -1)`.
