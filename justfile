@@ -72,8 +72,9 @@ exec-solution NAME *ARGS:
     @target/debug/solution-07 exec "$@"
 
 # Build (or find) the container's root filesystem; its path is the last line.
+# It says what was changed in it since; `just rootfs --fresh` builds it again.
 [no-exit-message]
-rootfs *FROM_HOST:
+rootfs *FLAGS:
     @cargo run --quiet -p nslab-checker -- rootfs "$@"
 
 # Remove what a killed container runtime left behind on the host: its state,

@@ -13,7 +13,8 @@
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
-//! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
+//! nslab-check rootfs [--from-host] [--fresh]  build (or find) the container's rootfs, say
+//!                                    what was changed in it (--fresh: build it again); path last
 //! nslab-check clean                  remove what killed runtimes left on the host (just clean)
 //! nslab-check bench                  the runtime beside unshare, bwrap, crun, runc (just bench)
 //! ```
@@ -31,7 +32,7 @@ use nslab_runtime::{Binary, Flavour};
 
 const USAGE: &str = "usage: nslab-check check N [--solution|--mine] [--verbose] \
                      | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
+                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] [--fresh] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -85,8 +86,9 @@ fn main() -> ExitCode {
             print!("{}", doctor::render(&findings, &Style::detect()));
             Ok(findings.iter().all(|f| f.ok))
         }
-        ["rootfs"] => build_rootfs(rootfs::Source::best_available()),
-        ["rootfs", "--from-host"] => build_rootfs(rootfs::Source::HostBinaries),
+        ["rootfs", flags @ ..] => {
+            rootfs_flags(flags).and_then(|(source, fresh)| build_rootfs(source, fresh))
+        }
         ["clean"] => clean(),
         ["bench"] => require_root().and_then(|()| bench::run(&repo_root())),
         ["unprivileged"] => require_root().and_then(|()| unprivileged::run(&repo_root())),
@@ -118,14 +120,52 @@ fn check_flags(flags: &[&str]) -> Result<(Flavour, bool), String> {
     Ok((flavour, verbose))
 }
 
+/// `rootfs`'s flags, in any order: `--from-host`, `--fresh`.
+fn rootfs_flags(flags: &[&str]) -> Result<(rootfs::Source, bool), String> {
+    let mut source = rootfs::Source::best_available();
+    let mut fresh = false;
+    for flag in flags {
+        match *flag {
+            "--from-host" => source = rootfs::Source::HostBinaries,
+            "--fresh" => fresh = true,
+            _ => return Err(USAGE.to_string()),
+        }
+    }
+    Ok((source, fresh))
+}
+
 /// `just rootfs`: the path is the last line, for `$(just rootfs | tail -1)`.
-fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
+/// A course rootfs changed since it was built is reported on stderr, with
+/// the way back (`--fresh`).
+fn build_rootfs(source: rootfs::Source, fresh: bool) -> Result<bool, String> {
     let cache = repo_root().join("target/nslab/rootfs");
     let from = match source {
         rootfs::Source::Busybox => format!("{} (busybox-static)", rootfs::BUSYBOX),
         rootfs::Source::HostBinaries => "the host's binaries and their libraries".to_string(),
     };
-    let path = rootfs::ensure(&cache, source)?;
+    let path = if fresh {
+        let (path, note) = rootfs::rebuild(&cache, source)?;
+        note.into_iter()
+            .for_each(|note| eprintln!("nslab-check: {note}"));
+        path
+    } else {
+        let path = rootfs::ensure(&cache, source)?;
+        match rootfs::changes(&cache, &path, source) {
+            Ok(changes) if !changes.is_empty() => eprintln!(
+                "nslab-check: the course rootfs was changed since it was built (a `--volume \
+                 X:/data` run makes /data, for one); the checks do not mind, but to start \
+                 afresh run `just rootfs --fresh`:\n{}",
+                changes
+                    .iter()
+                    .map(|change| format!("  {change}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("nslab-check: could not compare the rootfs with a fresh one: {e}"),
+        }
+        path
+    };
     println!("rootfs from {from}:");
     println!("{}", path.display());
     Ok(true)
