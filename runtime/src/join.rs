@@ -12,6 +12,7 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sched::{CloneCb, CloneFlags};
@@ -24,7 +25,7 @@ use crate::config::Config;
 use crate::error::{Context, Error, Result};
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
-use crate::registry::{self, Entry};
+use crate::registry::{self, Entry, Missing};
 use crate::signals::{self, Forwarding};
 
 // ANCHOR: kinds
@@ -131,8 +132,22 @@ impl Process for Forwarded<'_> {
     }
 }
 
+/// How long `exec` and `ns` wait for a container that is still starting:
+/// its command may print "ready" a moment before the runtime has seen it
+/// start and marked it ready.
+const STARTING_GRACE: Duration = Duration::from_secs(5);
+
 fn find(state_root: &Path, name: &str) -> Result<Entry> {
-    registry::find(state_root, name).map_err(|missing| registry::not_running(name, &missing))
+    let deadline = Instant::now() + STARTING_GRACE;
+    loop {
+        match registry::find(state_root, name) {
+            Ok(entry) => return Ok(entry),
+            Err(Missing::Starting(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(missing) => return Err(registry::not_running(name, &missing)),
+        }
+    }
 }
 
 fn print(text: &str) {

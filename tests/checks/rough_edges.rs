@@ -183,8 +183,8 @@ fn link_exists(name: &str) -> bool {
 
 /// `exec` into a container registered under its name but not yet set up
 /// (the runtime stopped between lesson 07's registration and the
-/// command's start) is refused as "still starting", not let into a
-/// half-built container.
+/// command's start) is refused as "still starting", after waiting a few
+/// seconds for it, not let into a half-built container.
 #[test]
 #[ignore = "needs root"]
 #[file_serial(host)]
@@ -202,7 +202,14 @@ fn exec_refuses_a_container_still_being_set_up() {
         .iter()
         .position(|step| step == "running")
         .expect("the runtime names its running step");
-    for step in &all[registered..ready] {
+    // Right after the name is registered, and after the child was let go
+    // (the runtime's own steps; the child's interleave with them).
+    let between = [all[registered].as_str(), "released"];
+    assert!(
+        all[registered..ready].iter().any(|step| step == "released"),
+        "the runtime should pass `released` between registering and running: {all:?}"
+    );
+    for step in between {
         let runtime = stop_at_step(&container, &command, step);
         let refused = container.tool(&["exec", &name, "--", "true"]);
         kill_stopped(runtime, format!("stopped at {step}"));
