@@ -7,8 +7,10 @@
 //! Like the reliability suite, these grade the runtime, not a lesson:
 //! they run the reference binaries. Two of them then run a lesson's whole
 //! set of checks in a child process, as `just lesson N` does, to show that
-//! they pass on a host (or rootfs) left that way; that part holds no host
-//! lock, since the checks it runs take their own.
+//! they pass on a host (or rootfs) left that way. The checks it runs take
+//! the host lock themselves: lesson 04's only share it, so that check
+//! shares it too; lesson 06's some take it alone, so that check holds it
+//! only while it changes the host.
 
 use std::fs;
 use std::path::Path;
@@ -19,7 +21,7 @@ use nslab_runtime::fault::SKIP_VARIABLE;
 use nslab_runtime::leftovers;
 use nslab_runtime::network::{BRIDGE, NAT_TABLE};
 use nslab_runtime::state::{self, ROOT_STATE_DIR};
-use serial_test::file_serial;
+use serial_test::{file_parallel, file_serial};
 
 use crate::support::faults::{just_clean, kill_stopped, steps, stop_at_step};
 use crate::support::join::Named;
@@ -55,6 +57,7 @@ fn expect_checks_pass(module: &str, env: &[(&str, &str)], after: &str) {
 /// running meanwhile never see it change.
 #[test]
 #[ignore = "needs root"]
+#[file_parallel(host)]
 fn lesson_04_checks_pass_on_a_course_rootfs_a_volume_run_changed() {
     let rootfs = PrivateRootfs::new();
     let _ = fs::remove_dir(rootfs.path.join("data"));
