@@ -11,6 +11,7 @@ use crate::course::{Course, Lesson, repo_root};
 use crate::harness::{Checks, require_root};
 use crate::report::{Detail, Style, check_result, todo_summary};
 use crate::state::{self, LessonResult};
+use crate::stub;
 
 /// `just lesson N` (`flavour` [`Flavour::Exercise`]) or `just solution
 /// N` ([`Flavour::Solution`]): the lesson's own checks, then the earlier
@@ -66,7 +67,14 @@ pub fn run(number: u8, flavour: Flavour, verbose: bool) -> Result<bool, String> 
             return Err(message);
         }
     };
-    let clippy = learners.then(|| Clippy::start(&root, lesson)).flatten();
+    // Clippy has nothing to say about an exercise nobody has touched yet,
+    // and on a first run it would check every dependency once more while
+    // the learner waits for their first result.
+    let untouched =
+        stub::starting_version(&root, lesson).is_ok_and(|stub| stub.as_bytes() == exercise);
+    let clippy = (learners && !untouched)
+        .then(|| Clippy::start(&root, lesson))
+        .flatten();
 
     let detail = if verbose { Detail::Full } else { Detail::Short };
     let mut own_passed = 0;
