@@ -109,6 +109,14 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["name", "keep_net", "ps", "ns", "exec"],
         adds: &[Part::Namespace, Part::Join],
     },
+    Lesson {
+        number: 9,
+        slug: "time",
+        namespace: Some("time"),
+        title: "Clocks of its own: a time namespace, and why clone(2) cannot make one",
+        introduces: &["uptime"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.
