@@ -397,7 +397,7 @@ mod tests {
             &["--uptime", "-1"][..],
             &["--uptime", "abc"][..],
         ] {
-            let error = parse_at(LAST_LESSON, args).unwrap_err().to_string();
+            let error = parse_at(crate::course::LAST_LESSON, args).unwrap_err().to_string();
             assert!(!error.contains('\n'), "{error}");
             assert!(error.contains("--help"), "{error}");
         }
