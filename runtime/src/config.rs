@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::limits::Limits;
+
 /// The command run when none is given, as in the articles.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 pub const DEFAULT_HOSTNAME: &str = "container";
@@ -51,6 +53,8 @@ pub struct Config {
     /// Lesson 07: the name under /run/netns that keeps the container's
     /// network namespace, for `ip netns exec`.
     pub keep_net: Option<String>,
+    /// Lesson 08: memory, processes and CPU time the container may use.
+    pub limits: Limits,
     /// Lesson 09: what the container's boot-time and monotonic clocks
     /// read when it starts, in seconds (`None`: the host's clocks).
     pub uptime: Option<u64>,
@@ -74,6 +78,7 @@ impl Default for Config {
             nat: false,
             name: None,
             keep_net: None,
+            limits: Limits::default(),
             uptime: None,
             command: vec![DEFAULT_COMMAND.to_string()],
         }
