@@ -439,7 +439,9 @@ mod tests {
             &["--uptime", "-1"][..],
             &["--uptime", "abc"][..],
         ] {
-            let error = parse_at(crate::course::LAST_LESSON, args).unwrap_err().to_string();
+            let error = parse_at(crate::course::LAST_LESSON, args)
+                .unwrap_err()
+                .to_string();
             assert!(!error.contains('\n'), "{error}");
             assert!(error.contains("--help"), "{error}");
         }

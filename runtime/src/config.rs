@@ -319,7 +319,16 @@ mod tests {
     fn uptimes_are_whole_seconds_from_zero() {
         assert_eq!(parse_uptime("0"), Ok(0));
         assert_eq!(parse_uptime("86400"), Ok(86400));
-        for bad in ["", "-1", "+1", "abc", "1.5", "1d", " 1", "99999999999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            "1d",
+            " 1",
+            "99999999999999999999",
+        ] {
             assert!(parse_uptime(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -52,7 +52,11 @@ fn expect_near(outcome: &Outcome, what: &str, value: f64, expected: f64, why: &s
 fn uptime_0_makes_a_fresh_machine() {
     let _host = HostGuard::begin();
     let host = host_clocks().boottime;
-    assert!(host > 2.0 * SLACK, "the host must have been up for more than {} seconds", 2.0 * SLACK);
+    assert!(
+        host > 2.0 * SLACK,
+        "the host must have been up for more than {} seconds",
+        2.0 * SLACK
+    );
     let outcome = with_uptime(0).run(&["cat", "/proc/uptime"]);
     let inside = uptime_inside(&outcome);
     expect_near(
@@ -78,12 +82,17 @@ fn timens_offsets_show_how_far_each_clock_was_moved() {
     let offsets = offsets_of(&outcome.stdout);
     let names: Vec<&str> = offsets.iter().map(|(clock, _, _)| clock.as_str()).collect();
     if names != ["monotonic", "boottime"] {
-        outcome.fail("should print two lines, monotonic then boottime, as the kernel shows offsets");
+        outcome
+            .fail("should print two lines, monotonic then boottime, as the kernel shows offsets");
     }
-    for ((clock, seconds, nanoseconds), host) in offsets.iter().zip([before.monotonic, before.boottime]) {
+    for ((clock, seconds, nanoseconds), host) in
+        offsets.iter().zip([before.monotonic, before.boottime])
+    {
         let offset = *seconds as f64 + *nanoseconds as f64 / 1e9;
         // --uptime 0 moves each clock back by what it read: about -host.
-        if !(-host - SLACK..=-host + 0.5).contains(&offset) || !(0..1_000_000_000).contains(nanoseconds) {
+        if !(-host - SLACK..=-host + 0.5).contains(&offset)
+            || !(0..1_000_000_000).contains(nanoseconds)
+        {
             outcome.fail(&format!(
                 "should show the {clock} clock moved back by what it read on the host (about \
                  -{host:.0} s, nanoseconds from 0 to 999999999): each clock gets its own offset, \
@@ -194,7 +203,13 @@ fn with_init_pid_1_is_in_the_time_namespace_too() {
         ));
     }
     let uptime = uptime_of(lines[2]).unwrap_or(f64::NAN);
-    expect_near(&outcome, "an uptime", uptime, 0.0, "--init must not change the clocks");
+    expect_near(
+        &outcome,
+        "an uptime",
+        uptime,
+        0.0,
+        "--init must not change the clocks",
+    );
 }
 
 #[test]
@@ -216,7 +231,13 @@ fn without_uptime_the_container_keeps_the_hosts_clocks() {
         ));
     }
     let read = Clocks::of(&outcome);
-    expect_near(&outcome, "CLOCK_BOOTTIME", read.boottime, before, "the host's clock, unmoved");
+    expect_near(
+        &outcome,
+        "CLOCK_BOOTTIME",
+        read.boottime,
+        before,
+        "the host's clock, unmoved",
+    );
 }
 
 #[test]
@@ -247,7 +268,10 @@ fn exec_joins_the_time_namespace_and_sees_the_same_uptime() {
                  process's, `--init` {init}): every process of the container, init too, is in it"
             ));
         }
-        let uptime = lines.get(1).and_then(|line| uptime_of(line)).unwrap_or(f64::NAN);
+        let uptime = lines
+            .get(1)
+            .and_then(|line| uptime_of(line))
+            .unwrap_or(f64::NAN);
         if !(86_400.0..86_400.0 + 60.0).contains(&uptime) {
             outcome.fail(&format!(
                 "should see the container's uptime, a little over 86400 s, not {uptime} \
@@ -282,7 +306,10 @@ fn an_uptime_beyond_the_kernels_clocks_is_refused_before_anything_starts() {
     let _host = HostGuard::begin();
     let too_far = MAX_UPTIME + 1;
     let outcome = with_uptime(too_far).run(&["true"]);
-    outcome.expect_one_error_line(125, &["--uptime", &too_far.to_string(), &MAX_UPTIME.to_string()]);
+    outcome.expect_one_error_line(
+        125,
+        &["--uptime", &too_far.to_string(), &MAX_UPTIME.to_string()],
+    );
     let outcome = with_uptime(MAX_UPTIME).run(&["cat", "/proc/uptime"]);
     let inside = uptime_inside(&outcome);
     expect_near(

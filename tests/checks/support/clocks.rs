@@ -87,11 +87,17 @@ mod tests {
     fn clocks_and_offsets_are_read_back() {
         assert_eq!(uptime_of("2112.58 725.54\n"), Some(2112.58));
         let clocks = Clocks::parse("monotonic 1.5\nboottime 2.25\nrealtime 3\n").unwrap();
-        assert_eq!((clocks.monotonic, clocks.boottime, clocks.realtime), (1.5, 2.25, 3.0));
+        assert_eq!(
+            (clocks.monotonic, clocks.boottime, clocks.realtime),
+            (1.5, 2.25, 3.0)
+        );
         assert_eq!(Clocks::parse("monotonic 1\n"), None);
         assert_eq!(
             offsets_of("monotonic      -2112 420000000\nboottime  0 0\n"),
-            [("monotonic".into(), -2112, 420_000_000), ("boottime".into(), 0, 0)]
+            [
+                ("monotonic".into(), -2112, 420_000_000),
+                ("boottime".into(), 0, 0)
+            ]
         );
     }
 }

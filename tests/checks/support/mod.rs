@@ -67,7 +67,10 @@ impl Drop for TempDir {
 /// Build the C helper `tests/checks/support/NAME.c` into `dir` and return
 /// its path. Linked statically: the rootfs has no C library.
 pub fn static_helper(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    let source = format!("{}/tests/checks/support/{name}.c", env!("CARGO_MANIFEST_DIR"));
+    let source = format!(
+        "{}/tests/checks/support/{name}.c",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let helper = dir.join(name);
     let helper_arg = helper.display().to_string();
     let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, &source]);
