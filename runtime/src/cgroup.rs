@@ -363,7 +363,7 @@ impl Cgroups {
                     Err(e)
                         if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline =>
                     {
-                        std::thread::sleep(Duration::from_millis(5));
+                        std::thread::sleep(Duration::from_millis(1));
                     }
                     Err(e) => {
                         return Err(Error::new(format!("remove the cgroup {}", dir.display()))
@@ -624,6 +624,10 @@ pub struct CgroupUndo;
 impl Undo for CgroupUndo {
     fn kind(&self) -> &'static str {
         RECORD
+    }
+
+    fn released_by(&self) -> &'static str {
+        "remove_cgroup"
     }
 
     fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
