@@ -47,6 +47,9 @@ pub fn clean_everyones() -> Result<(Vec<String>, Vec<String>)> {
                 .map(|line| format!("{whose}: {line}")),
         );
     }
+    if Uid::effective().is_root() {
+        done.extend(cgroup::remove_empty_parents());
+    }
     Ok((looked, done))
 }
 
