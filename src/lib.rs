@@ -94,6 +94,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace(&lesson_08_cgroup::CgroupNamespace),
         namespace(&solution_08_cgroup::CgroupNamespace),
     ),
+    (
+        namespace(&lesson_09_time::TimeNamespace),
+        namespace(&solution_09_time::TimeNamespace),
+    ),
 ];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every

@@ -117,6 +117,14 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["memory", "pids_limit", "cpus"],
         adds: &[Part::Namespace],
     },
+    Lesson {
+        number: 9,
+        slug: "time",
+        namespace: Some("time"),
+        title: "Clocks of its own: a time namespace, and why clone(2) cannot make one",
+        introduces: &["uptime"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.

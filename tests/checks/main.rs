@@ -28,6 +28,7 @@ mod lesson05;
 mod lesson06;
 mod lesson07;
 mod lesson08;
+mod lesson09;
 mod manifest;
 mod properties;
 mod reliability;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use nslab_checker::course::repo_root;
 use nslab_checker::rootfs::{Source, ensure};
 
-use super::{Outcome, Prepare, TempDir, setup_failure};
+use super::{Outcome, Prepare, TempDir, setup_failure, static_helper};
 
 /// Set, the rootfs the checks take for the course's shared one.
 pub const COURSE_ROOTFS_VARIABLE: &str = "NSLAB_COURSE_ROOTFS";
@@ -208,23 +208,10 @@ pub fn mount_table_differences(expected: &str, got: &str) -> Vec<String> {
     said
 }
 
-/// Build the chroot-escape helper (`escape.c`, linked statically: the
-/// rootfs has no C library) into `dir`, and return its path.
+/// Build the chroot-escape helper (`escape.c`) into `dir`, and return its
+/// path.
 pub fn escape_helper(dir: &Path) -> PathBuf {
-    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/checks/support/escape.c");
-    let helper = dir.join("escape");
-    let helper_arg = helper.display().to_string();
-    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, source]);
-    if built.status != Some(0) {
-        panic!(
-            "{}",
-            setup_failure(
-                "build its static helper (setup.sh installs gcc and libc6-dev)",
-                built.stderr.trim()
-            )
-        );
-    }
-    helper
+    static_helper("escape", dir)
 }
 
 #[cfg(test)]
