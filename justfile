@@ -12,8 +12,9 @@ set positional-arguments
 default:
     @just --list --unsorted
 
-# Check your lesson N: `just lesson 1`. `just lesson 7 --mine` checks your own
-# runtime instead: your lessons 00 to 07 together, no solution code.
+# `just lesson 7 --mine` checks your own runtime instead: your own lessons 00
+# to N together, no solution code.
+# Check your lesson N: `just lesson 1`; add `--mine` for your own lessons 00 to N together.
 [no-exit-message]
 lesson N *FLAGS:
     @cargo run --quiet -p nslab-checker -- check "$@"
@@ -48,8 +49,9 @@ stubs *FLAGS:
 solution N:
     @cargo run --quiet -p nslab-checker -- check {{N}} --solution
 
-# Run your lesson-N container: `just run 1 -- hostname`; `just run 7 --mine -- sh`
-# runs your own lessons 00 to 07 together, no solution code.
+# `just run 7 --mine -- sh` runs your own lessons 00 to N together, no
+# solution code.
+# Run your lesson-N container: `just run 1 -- hostname`; `--mine` runs your own lessons 00 to N.
 [no-exit-message]
 run N *ARGS:
     @cargo run --quiet -p nslab-checker -- run "$@"
@@ -59,32 +61,35 @@ run N *ARGS:
 run-solution N *ARGS:
     @cargo run --quiet -p nslab-checker -- run {{N}} --solution "${@:2}"
 
-# Run a command in a running container started with `--name NAME`, with your lesson-07: `just exec web -- sh`.
+# It uses your lesson-07 binary's `exec`, whichever lesson started the
+# container.
+# Run a command in a running container started with `--name NAME`: `just exec web -- sh`.
 [no-exit-message]
 exec NAME *ARGS:
     @cargo build --quiet --bin lesson-07
     @target/debug/lesson-07 exec "$@"
 
-# The same with the reference solution-07.
+# The same as `exec`, with the reference solution-07's `exec`.
 [no-exit-message]
 exec-solution NAME *ARGS:
     @cargo build --quiet --bin solution-07
     @target/debug/solution-07 exec "$@"
 
-# Build (or find) the container's root filesystem; its path is the last line.
 # It says what was changed in it since; `just rootfs --fresh` builds it again.
+# Build (or find) the container's root filesystem; its path is the last line.
 [no-exit-message]
 rootfs *FLAGS:
     @cargo run --quiet -p nslab-checker -- rootfs "$@"
 
-# Remove what a killed container runtime left behind on the host: its state,
-# lease, veths, the bridge, NAT, and every user's state directory as root.
+# That is its state, lease, veths, cgroups, the bridge and NAT, and, as
+# root, every user's state directory.
+# Remove what a killed container runtime left behind on the host.
 [no-exit-message]
 clean:
     @cargo run --quiet -p nslab-checker -- clean
 
-# Time the reference runtime beside unshare, bwrap, crun and runc (as root);
 # hyperfine's exports and the table go to target/bench/.
+# Time the reference runtime beside unshare, bwrap, crun and runc (as root).
 [no-exit-message]
 bench:
     @cargo run --quiet -p nslab-checker -- bench
@@ -106,8 +111,9 @@ test:
 self-test *LESSONS:
     @cargo run --quiet -p nslab-checker -- self-test "$@"
 
-# Make each catalogued learner mistake (lessons/NN-name/mistakes.toml) in a
-# scratch copy, and prove a check catches it and names the fix: `just mutants 4`; all without N.
+# Each catalogued learner mistake (lessons/NN-name/mistakes.toml) is made in
+# a scratch copy; `just mutants 4` for one lesson, all without N.
+# Prove a check catches each catalogued learner mistake and names the fix.
 mutants *LESSONS:
     @cargo run --quiet -p nslab-checker -- mutants "$@"
 
@@ -115,13 +121,14 @@ mutants *LESSONS:
 # exercises), each built in the scratch copy and run against every check of
 # the lesson; what none catches is a candidate for lessons/NN-name/mistakes.toml.
 # Slow (minutes per lesson): not part of `just test`.
+# Maintainers: find mistakes no check catches with cargo-mutants (slow).
 mutants-explore N:
     @command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@27.1.0
     @cargo run --quiet -p nslab-checker -- mutants-explore {{N}}
 
-# Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 # The first time, it installs mdbook (setup.sh leaves it out of a
 # learner's first three minutes).
+# Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 [no-exit-message]
 book ADDRESS="127.0.0.1":
     @command -v mdbook >/dev/null || bash setup.sh --book
@@ -132,8 +139,9 @@ book-check:
     @command -v mdbook-linkcheck2 >/dev/null || { echo "mdbook-linkcheck2 is missing: run bash setup.sh --maintainer" >&2; exit 1; }
     mdbook build book
 
-# Render the book's introduction and a lesson in headless Chromium to PNG
-# (target/book-screenshots/) and check them; installs chromium the first time.
+# The PNGs go to target/book-screenshots/; chromium is installed the first
+# time.
+# Render the book's introduction and a lesson in headless Chromium, and check them.
 book-screenshots:
     bash book/screenshots.sh
 
@@ -142,7 +150,8 @@ book-screenshots:
 doctor:
     @cargo run --quiet -p nslab-checker -- doctor
 
-# How long a new learner waits: a clean clone, `bash setup.sh && just lesson 0`
-# with nothing built and none of the course's tools, then a second setup.sh.
+# A clean clone, `bash setup.sh && just lesson 0` with nothing built and none
+# of the course's tools, then a second setup.sh.
+# Time how long a new learner waits before the first check.
 setup-time:
     .ci/setup-time

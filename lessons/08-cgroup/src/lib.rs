@@ -152,10 +152,12 @@ pub fn limit_files(limits: &Limits) -> Vec<(String, String)> {
 /// container's cgroup `path` under it, recorded in the container's
 /// directory (`create_container`) so that `just clean` finds it.
 fn create_cgroup(run: &Run, cgroups: &Cgroups, path: &str) -> Result<()> {
-    // Book: chapter 08, "Exercise: create_cgroup". The container's cgroup must
-    // exist below PARENT, and on cgroup v2 its controllers must work in it,
-    // which they do only if PARENT hands them down. PARENT holds no process, so
-    // v2's no-internal-processes rule allows that.
+    // Book: chapter 08, "Exercise: create_cgroup". PARENT must exist and hand
+    // down to its children every controller the container uses that lives in
+    // the v2 tree (none, where they all live in v1 trees: nothing to hand
+    // down); then the container's cgroup must exist below it, recorded so that
+    // `just clean` finds it. PARENT holds no process, so v2's
+    // no-internal-processes rule allows the hand-down.
     todo!("make nslab and the container's cgroup")
 }
 // ANCHOR_END: create_cgroup
@@ -188,7 +190,9 @@ fn enter_cgroup_namespace() -> Result<()> {
 fn oom_kills(cgroups: &Cgroups, path: &str) -> Result<u64> {
     // Book: chapter 08, "Exercise: oom_kills". How many of the container's
     // processes the OOM killer killed, as the kernel counted them in the
-    // cgroup's memory events, so the runtime can say why the container died.
+    // cgroup's memory events, so the runtime can say why the container died. A
+    // kernel that counts no kills (older than 4.13) writes no such line: that
+    // is 0, not an error.
     todo!("read the OOM killer's counter")
 }
 // ANCHOR_END: oom_kills
@@ -197,7 +201,8 @@ fn oom_kills(cgroups: &Cgroups, path: &str) -> Result<u64> {
 /// Remove the container's cgroup, now empty, and its record.
 fn remove_cgroup(run: &Run, cgroups: &Cgroups, path: &str) -> Result<()> {
     // Book: chapter 08, "Exercise: remove_cgroup". Once the container has
-    // ended, its cgroup must be gone from every tree: the host as it was found.
+    // ended, its cgroup must be gone from every tree, and its undo record with
+    // it: the host as it was found.
     todo!("remove the container's cgroup")
 }
 // ANCHOR_END: remove_cgroup
