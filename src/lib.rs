@@ -90,6 +90,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace_and_join(&lesson_07_join::JoinNamespaces),
         namespace_and_join(&solution_07_join::JoinNamespaces),
     ),
+    (
+        namespace(&lesson_08_harden::Harden),
+        namespace(&solution_08_harden::Harden),
+    ),
 ];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every

@@ -80,6 +80,15 @@ struct RunArgs {
     /// Name the container's network namespace NAME for `ip netns exec`
     #[arg(long, value_name = "NAME", value_parser = config::parse_name)]
     keep_net: Option<String>,
+    /// Give the container a capability beyond Docker's default 14 (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Take a capability away from the container (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// `unconfined` turns the default seccomp filter off [default: the filter]
+    #[arg(long, value_name = "PROFILE")]
+    seccomp: Option<String>,
     /// The command to run, after `--` [default: /bin/sh]
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -107,6 +116,10 @@ pub enum Tool {
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per run of the runtime; a Box would only add noise where it is matched"
+)]
 pub enum Request {
     /// Start a container.
     Run(Config),
@@ -179,6 +192,9 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         nat: run.nat,
         name: run.name,
         keep_net: run.keep_net,
+        cap_add: run.cap_add,
+        cap_drop: run.cap_drop,
+        seccomp: run.seccomp,
         command: if run.command.is_empty() {
             vec![config::DEFAULT_COMMAND.to_string()]
         } else {

@@ -51,6 +51,13 @@ pub struct Config {
     /// Lesson 07: the name under /run/netns that keeps the container's
     /// network namespace, for `ip netns exec`.
     pub keep_net: Option<String>,
+    /// Lesson 10: capabilities added to and dropped from Docker's default
+    /// set, as written on the command line (`SYS_TIME`, `cap_sys_time`,
+    /// `ALL`); the lesson decides which names exist.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Lesson 10: `--seccomp`, as written; `None` is the default filter.
+    pub seccomp: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -71,6 +78,9 @@ impl Default for Config {
             nat: false,
             name: None,
             keep_net: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
             command: vec![DEFAULT_COMMAND.to_string()],
         }
     }

@@ -109,6 +109,14 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["name", "keep_net", "ps", "ns", "exec"],
         adds: &[Part::Namespace, Part::Join],
     },
+    Lesson {
+        number: 8,
+        slug: "harden",
+        namespace: None,
+        title: "Close the kernel's dangerous doors: capabilities, no_new_privs, seccomp, masked paths",
+        introduces: &["cap_add", "cap_drop", "seccomp"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.

@@ -1,7 +1,8 @@
 //! Lesson 04's material: the container's root filesystem (the shared
 //! cached one, or a private copy a check may change), the container's
 //! mount table in a shape that does not depend on the host, and the
-//! chroot-escape helper.
+//! static helpers built from C (lesson 04's chroot escape, lesson 10's
+//! doors).
 
 use std::path::{Path, PathBuf};
 
@@ -90,13 +91,21 @@ pub fn mount_table(mountinfo: &str) -> String {
         .join("\n")
 }
 
-/// Build the chroot-escape helper (`escape.c`, linked statically: the
-/// rootfs has no C library) into `dir`, and return its path.
+/// Build the chroot-escape helper (`escape.c`) into `dir`, and return its
+/// path.
 pub fn escape_helper(dir: &Path) -> PathBuf {
-    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/checks/support/escape.c");
-    let helper = dir.join("escape");
-    let helper_arg = helper.display().to_string();
-    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, source]);
+    static_helper("escape", dir)
+}
+
+/// Build the helper `support/NAME.c` into `dir/NAME`, linked statically
+/// (the rootfs has no C library), and return its path.
+pub fn static_helper(name: &str, dir: &Path) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/checks/support")
+        .join(format!("{name}.c"));
+    let helper = dir.join(name);
+    let (helper_arg, source_arg) = (helper.display().to_string(), source.display().to_string());
+    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, &source_arg]);
     if built.status != Some(0) {
         panic!(
             "{}",
