@@ -1,7 +1,8 @@
 /* Lesson 10's helper: knocks on the kernel's dangerous doors from inside
  * a container, as its root, and says how each answered.
  *
- *   doors knock DIR      try each door; one line "NAME ERRNO" (or "NAME ok")
+ *   doors knock DIR      try each door; one line "NAME ERRNO" (or "NAME ok");
+ *                        shut is EPERM, except clone3: ENOSYS
  *   doors as UID PROG    become UID (groups cleared), then exec PROG
  *   doors whoami         print "euid=N" and the NoNewPrivs line of
  *                        /proc/self/status
@@ -25,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void say(const char *door, long result) {
@@ -45,6 +48,18 @@ static int knock(const char *dir) {
         umount2(dir, MNT_DETACH);
     /* A user namespace for this helper alone, which it never uses. */
     say("unshare-user", unshare(CLONE_NEWUSER));
+    /* The same through clone: a child in a new user namespace, which
+     * exits at once. */
+    long child = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (child == 0)
+        _exit(0);
+    if (child > 0)
+        waitpid((pid_t)child, NULL, 0);
+    say("clone-user", child);
+    /* clone3 with no arguments: EINVAL when it reaches the kernel; a
+     * filter that cannot read its flags must answer ENOSYS, so that C
+     * libraries fall back to clone. */
+    say("clone3", syscall(SYS_clone3, NULL, 0));
     /* An operation number no kernel has: EOPNOTSUPP when open. */
     say("keyctl", syscall(SYS_keyctl, 9999, 0, 0, 0, 0));
     /* Sixty-four zero bytes are no ELF image: ENOEXEC when open
