@@ -14,7 +14,7 @@ use std::str::FromStr;
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 pub const DEFAULT_HOSTNAME: &str = "container";
 /// `PATH` inside the container: the container gets a clean environment,
-/// never the host's (see ARCHITECTURE.md, "Environment").
+/// never the host's (see docs/decisions/0016-what-the-command-inherits.md).
 pub const CONTAINER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// The bridge network when `--subnet` is not given (lesson 06): a /24 from
 /// the private 10.0.0.0/8 that no common tool claims (Docker takes

@@ -7,8 +7,7 @@
 //! reference binaries (`Container::solution`), whatever `NSLAB_BINARY`
 //! says, and the self-test, which grades the `lessonNN` modules, never
 //! runs them. Each protection they rely on, and the evidence that each
-//! check fails without it, is in ARCHITECTURE.md ("The reliability
-//! suite").
+//! check fails without it, is in docs/decisions/0018-reliability-suite.md.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -382,7 +381,7 @@ fn only_stdin_stdout_and_stderr_reach_the_command() {
 
 /// The container's environment is the runtime's policy, never the host's:
 /// `PATH`, `HOME`, `HOSTNAME`, `container`, and `TERM` only if the host
-/// has one (ARCHITECTURE.md, "What the command inherits").
+/// has one (docs/decisions/0016-what-the-command-inherits.md).
 #[test]
 #[ignore = "needs root"]
 #[file_parallel(host)]
