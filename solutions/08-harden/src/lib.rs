@@ -421,7 +421,8 @@ fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: i32) -> Result<BpfProg
 }
 
 /// Install `filter` on this process; it stays for good, across `exec`.
-/// Without `no_new_privs` the kernel allows it only to `CAP_SYS_ADMIN`.
+/// Without `no_new_privs` the kernel allows it only to `CAP_SYS_ADMIN`;
+/// `seccompiler::apply_filter` sets `no_new_privs` itself, first.
 fn install(filter: &BpfProgram) -> Result<()> {
     seccompiler::apply_filter(filter).map_err(|e| {
         Error::new("install the seccomp filter")

@@ -46,16 +46,16 @@ static int knock(const char *dir) {
     say("mount", mounted);
     if (mounted == 0)
         umount2(dir, MNT_DETACH);
-    /* A user namespace for this helper alone, which it never uses. */
-    say("unshare-user", unshare(CLONE_NEWUSER));
-    /* The same through clone: a child in a new user namespace, which
-     * exits at once. */
+    /* A child in a new user namespace, which exits at once. */
     long child = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
     if (child == 0)
         _exit(0);
     if (child > 0)
         waitpid((pid_t)child, NULL, 0);
     say("clone-user", child);
+    /* A user namespace for this helper alone, which it never uses (after
+     * the clone: once in it, unmapped, it may make no other). */
+    say("unshare-user", unshare(CLONE_NEWUSER));
     /* clone3 with no arguments: EINVAL when it reaches the kernel; a
      * filter that cannot read its flags must answer ENOSYS, so that C
      * libraries fall back to clone. */
