@@ -25,7 +25,13 @@ pub fn main(parts: Parts) -> ExitCode {
             transcript::set_quiet(config.quiet);
             container::run(&parts, &Run::new(config), leftovers::UNDO_KINDS)
         }
-        Ok(Request::Tool(tool)) => join::run_tool(tool, &state::root(), parts.join, parts.process),
+        Ok(Request::Tool(tool)) => join::run_tool(
+            tool,
+            &state::root(),
+            parts.join,
+            parts.process,
+            &parts.namespaces,
+        ),
         Err(error) => Err(error),
     };
     ExitCode::from(outcome.unwrap_or_else(|error| {

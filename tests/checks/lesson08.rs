@@ -7,6 +7,7 @@
 
 use serial_test::{file_parallel, file_serial};
 
+use crate::support::join::Named;
 use crate::support::mounts::{PrivateRootfs, shared_rootfs_flag, static_helper};
 use crate::support::net::gateway;
 use crate::support::{Container, HostGuard, Outcome, Prepare, TempDir};
@@ -369,4 +370,30 @@ fn a_container_started_by_nobody_is_hardened_too() {
             DOORS.len()
         ));
     }
+}
+
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn exec_starts_its_command_as_locked_as_the_container() {
+    let _host = HostGuard::begin();
+    let container = in_shared_rootfs().flag("--cap-add").flag("SYS_TIME");
+    let named = Named::start(container, "true");
+    let outcome = named.exec(&[
+        "grep",
+        "-E",
+        "^(CapEff|CapBnd|NoNewPrivs|Seccomp):",
+        "/proc/self/status",
+    ]);
+    outcome.expect_success();
+    let mask = format!("{:016x}", DOCKER_DEFAULT | CAP_SYS_TIME);
+    let expected = format!("CapEff:\t{mask}\nCapBnd:\t{mask}\nNoNewPrivs:\t1\nSeccomp:\t2\n");
+    if outcome.stdout != expected {
+        outcome.fail(&format!(
+            "should print {expected:?}: like `docker exec`, `exec NAME` must start its command \
+             with the container's own capabilities (here Docker's 14 and SYS_TIME), \
+             no_new_privs and the seccomp filter (mode 2), or it is a way around every lock"
+        ));
+    }
+    named.stop();
 }

@@ -53,6 +53,14 @@ impl Namespace for Harden {
         let keep = capabilities(&run.config, &caps::runtime::thread_all_supported())?;
         harden(&keep, confined(&run.config)?)
     }
+
+    /// A process `exec NAME` starts inside the container is locked like
+    /// the container's first one, from the flags the container was started
+    /// with. It shares the container's mounts, masks included.
+    fn in_joined(&self, command: &Config) -> Result<()> {
+        let keep = capabilities(command, &caps::runtime::thread_all_supported())?;
+        lock(&keep, confined(command)?)
+    }
 }
 // ANCHOR_END: lifecycle
 
@@ -262,19 +270,30 @@ pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet>
 // ANCHOR_END: capabilities
 
 // ANCHOR: harden
-/// Close every door, in the only order that works: mounts while we still
-/// hold `CAP_SYS_ADMIN`, then the capabilities, then `no_new_privs`
-/// (which lets an unprivileged process install a filter), then the
-/// filter, which must still allow everything up to and including `execve`.
+/// Close every door, in the only order that works: the masks are mounts,
+/// made while we still hold `CAP_SYS_ADMIN`; then `lock` takes that away.
 pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
     // Book: chapter 08, "Exercise: harden". When the command starts, every door
-    // must be shut: paths masked and made read-only, capabilities cut to
-    // `keep`, no_new_privs set, and (unless `confined` is false) the filters
-    // installed. Each step needs what the one before takes away, so the order
-    // is the lesson.
+    // must be shut: paths masked and made read-only while we may still mount,
+    // then everything `lock` takes away. The order is the lesson.
     todo!("close every door, in order")
 }
 // ANCHOR_END: harden
+
+// ANCHOR: lock
+/// Take away for good what the process may not do: the capabilities,
+/// then `no_new_privs` (which lets an unprivileged process install a
+/// filter), then the filter, which must still allow everything up to and
+/// including `execve`. Also what `exec NAME` does to the process it starts.
+pub fn lock(keep: &CapsHashSet, confined: bool) -> Result<()> {
+    // Book: chapter 08, "Exercise: lock". From here on the process must hold
+    // only `keep`, gain nothing from any exec, and (unless `confined` is false)
+    // find the filters' doors shut. Each step needs what the one before leaves:
+    // the capabilities go while we may still change them, and the filters come
+    // last, once nothing else needs a refused call.
+    todo!("take away for good what the process may not do")
+}
+// ANCHOR_END: lock
 
 // ANCHOR: mask_path
 /// Hide `path` from the container: what is there must read as nothing,

@@ -53,6 +53,14 @@ impl Namespace for Harden {
         let keep = capabilities(&run.config, &caps::runtime::thread_all_supported())?;
         harden(&keep, confined(&run.config)?)
     }
+
+    /// A process `exec NAME` starts inside the container is locked like
+    /// the container's first one, from the flags the container was started
+    /// with. It shares the container's mounts, masks included.
+    fn in_joined(&self, command: &Config) -> Result<()> {
+        let keep = capabilities(command, &caps::runtime::thread_all_supported())?;
+        lock(&keep, confined(command)?)
+    }
 }
 // ANCHOR_END: lifecycle
 
@@ -277,10 +285,8 @@ pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet>
 // ANCHOR_END: capabilities
 
 // ANCHOR: harden
-/// Close every door, in the only order that works: mounts while we still
-/// hold `CAP_SYS_ADMIN`, then the capabilities, then `no_new_privs`
-/// (which lets an unprivileged process install a filter), then the
-/// filter, which must still allow everything up to and including `execve`.
+/// Close every door, in the only order that works: the masks are mounts,
+/// made while we still hold `CAP_SYS_ADMIN`; then `lock` takes that away.
 pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
     for path in MASKED_PATHS {
         mask_path(Path::new(path))?;
@@ -288,6 +294,16 @@ pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
     for path in READ_ONLY_PATHS {
         make_read_only(Path::new(path))?;
     }
+    lock(keep, confined)
+}
+// ANCHOR_END: harden
+
+// ANCHOR: lock
+/// Take away for good what the process may not do: the capabilities,
+/// then `no_new_privs` (which lets an unprivileged process install a
+/// filter), then the filter, which must still allow everything up to and
+/// including `execve`. Also what `exec NAME` does to the process it starts.
+pub fn lock(keep: &CapsHashSet, confined: bool) -> Result<()> {
     drop_capabilities(keep)?;
     prctl::set_no_new_privs().context("set no_new_privs (prctl PR_SET_NO_NEW_PRIVS)")?;
     if confined {
@@ -297,7 +313,7 @@ pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: harden
+// ANCHOR_END: lock
 
 // ANCHOR: mask_path
 /// Hide `path` from the container: what is there must read as nothing,
