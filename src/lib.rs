@@ -91,8 +91,8 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace_and_join(&solution_07_join::JoinNamespaces),
     ),
     (
-        namespace(&lesson_08_harden::Harden),
-        namespace(&solution_08_harden::Harden),
+        namespace(&lesson_10_harden::Harden),
+        namespace(&solution_10_harden::Harden),
     ),
 ];
 

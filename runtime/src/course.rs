@@ -110,7 +110,7 @@ pub const LESSONS: &[Lesson] = &[
         adds: &[Part::Namespace, Part::Join],
     },
     Lesson {
-        number: 8,
+        number: 10,
         slug: "harden",
         namespace: None,
         title: "Close the kernel's dangerous doors: capabilities, no_new_privs, seccomp, masked paths",

@@ -147,10 +147,10 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(6, "--nat -- true", &["--nat", "needs --net bridge"]),
         bad(6, "--subnet=10.77.0.0/24 -- true", &["--subnet", "needs --net bridge"]),
         // Lesson 10's validate: capability names and seccomp profiles.
-        bad(8, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
-        bad(8, "--cap-drop", &["--cap-drop", "value"]),
-        bad(8, &format!("--seccomp {missing} -- true"), &["--seccomp", "no such file"]),
-        bad(8, "--seccomp /etc/hostname -- true", &["--seccomp", "not supported"]),
+        bad(10, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
+        bad(10, "--cap-drop", &["--cap-drop", "value"]),
+        bad(10, &format!("--seccomp {missing} -- true"), &["--seccomp", "no such file"]),
+        bad(10, "--seccomp /etc/hostname -- true", &["--seccomp", "not supported"]),
         bad(4, "--cap-add SYS_TIME -- true", &["--cap-add", "(harden)"]),
         // No root, no namespaces; without root, only one's own id, and no
         // bridge on the host.

@@ -12,10 +12,10 @@ use crate::support::mounts::{PrivateRootfs, shared_rootfs_flag, static_helper};
 use crate::support::net::gateway;
 use crate::support::{Container, HostGuard, Outcome, Prepare, TempDir};
 use nslab_runtime::config::DEFAULT_SUBNET;
-use solution_08_harden::{MASKED_PATHS, READ_ONLY_PATHS};
+use solution_10_harden::{MASKED_PATHS, READ_ONLY_PATHS};
 
 /// This lesson's number in the course.
-const LESSON: u8 = 8;
+const LESSON: u8 = 10;
 
 /// CapEff of `docker run`'s root: CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
 /// KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT,
