@@ -91,6 +91,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace_and_join(&solution_07_join::JoinNamespaces),
     ),
     (
+        namespace(&lesson_08_cgroup::CgroupNamespace),
+        namespace(&solution_08_cgroup::CgroupNamespace),
+    ),
+    (
         namespace(&lesson_10_harden::Harden),
         namespace(&solution_10_harden::Harden),
     ),

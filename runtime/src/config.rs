@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::limits::Limits;
+
 /// The command run when none is given, as in the articles.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 pub const DEFAULT_HOSTNAME: &str = "container";
@@ -51,6 +53,8 @@ pub struct Config {
     /// Lesson 07: the name under /run/netns that keeps the container's
     /// network namespace, for `ip netns exec`.
     pub keep_net: Option<String>,
+    /// Lesson 08: memory, processes and CPU time the container may use.
+    pub limits: Limits,
     /// Lesson 10: capabilities added to and dropped from Docker's default
     /// set, as written on the command line (`SYS_TIME`, `cap_sys_time`,
     /// `ALL`); the lesson decides which names exist.
@@ -78,6 +82,7 @@ impl Default for Config {
             nat: false,
             name: None,
             keep_net: None,
+            limits: Limits::default(),
             cap_add: Vec::new(),
             cap_drop: Vec::new(),
             seccomp: None,

@@ -1,6 +1,6 @@
 //! The course manifest: every lesson, once, in order. Everything else that
 //! needs the list of lessons derives from [`LESSONS`]: the flags each
-//! binary accepts ([`crate::cli`]), the composed binaries and their names
+//! binary accepts (the `cli` module), the composed binaries and their names
 //! ([`Binary`]), the checker's course and the checks' choice of binary.
 //! What cannot be derived (a crate's dependency in Cargo.toml, a file in
 //! `src/bin/`, a row of the composition table in `src/lib.rs`) is held to
@@ -39,7 +39,7 @@ pub enum Part {
     Process,
     /// [`crate::Namespace`]: one kernel namespace.
     Namespace,
-    /// [`crate::Join`]: the way into a running container (`exec`).
+    /// `Join` (the `join` module): the way into a running container (`exec`).
     Join,
 }
 
@@ -108,6 +108,14 @@ pub const LESSONS: &[Lesson] = &[
         title: "See a container's namespaces, enter it, keep a namespace alive",
         introduces: &["name", "keep_net", "ps", "ns", "exec"],
         adds: &[Part::Namespace, Part::Join],
+    },
+    Lesson {
+        number: 8,
+        slug: "cgroup",
+        namespace: Some("cgroup"),
+        title: "Limits a container cannot escape, and a cgroup namespace",
+        introduces: &["memory", "pids_limit", "cpus"],
+        adds: &[Part::Namespace],
     },
     Lesson {
         number: 10,
@@ -269,6 +277,15 @@ impl Binary {
             Flavour::Exercise if lesson == self.level => Source::Exercise,
             Flavour::Exercise | Flavour::Solution => Source::Solution,
         }
+    }
+
+    /// Whether one of its lessons brings the flag or subcommand `id` (a
+    /// clap id, as in [`Lesson::introduces`]).
+    pub fn has_flag(&self, id: &str) -> bool {
+        LESSONS
+            .iter()
+            .take(usize::from(self.level) + 1)
+            .any(|lesson| lesson.introduces.contains(&id))
     }
 
     /// The same lessons, another flavour.

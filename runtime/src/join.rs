@@ -1,7 +1,8 @@
 //! Lesson 07: the tools that work on running containers, and the
 //! contract for entering one.
 //!
-//! * `ps` lists the named containers that run ([`crate::registry`]);
+//! * `ps` lists the named containers that run ([`crate::registry`]), and
+//!   from lesson 08 on their limits ([`crate::cgroup`]);
 //! * `ns NAME` shows each of a container's namespaces beside the host's,
 //!   like `ls -l /proc/PID/ns` or `lsns`;
 //! * `exec NAME -- CMD` runs a command inside a running container: the
@@ -17,6 +18,7 @@ use nix::sched::{CloneCb, CloneFlags};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
+use crate::cgroup;
 use crate::cli::Tool;
 use crate::command::become_the_command;
 use crate::config::Config;
@@ -57,17 +59,20 @@ pub trait Join: Sync {
 /// Run `tool` on the containers under `state_root` and return the exit
 /// status it earns: `exec` with lesson 07's `join` (none before lesson
 /// 07) and lesson 00's `process`, and every lesson's `in_joined` hook
-/// (`namespaces`) run in the process it starts.
+/// (`namespaces`) run in the process it starts. With `cgroups` (lesson 08
+/// on), `ps` shows each container's limits and `exec` joins its cgroup.
 pub fn run_tool(
     tool: Tool,
     state_root: &Path,
     join: Option<&dyn Join>,
     process: &dyn Process,
+    cgroups: bool,
     namespaces: &[&'static dyn Namespace],
 ) -> Result<u8> {
     match tool {
         Tool::Ps => {
-            print(&ps(&registry::running(state_root), registry::now()));
+            let limits = cgroups.then_some(|entry: &Entry| cgroup::limits_of(entry.runtime));
+            print(&ps(&registry::running(state_root), registry::now(), limits));
             Ok(0)
         }
         Tool::Ns { name } => {
@@ -80,6 +85,11 @@ pub fn run_tool(
             let join = join.ok_or_else(|| {
                 Error::new("this binary has no `exec`").fix("use lesson-07 or later")
             })?;
+            // Lesson 08 on: into the container's cgroup, before anything
+            // of the command exists.
+            if cgroups && nix::unistd::geteuid().is_root() {
+                cgroup::enter(container.runtime)?;
+            }
             let command = Config {
                 quiet: true,
                 hostname: container.hostname.clone(),
@@ -108,15 +118,28 @@ fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
-/// The table `ps` prints: one running container a line.
-pub fn ps(containers: &[Entry], now: u64) -> String {
-    let mut table = format!("{:<20} {:>8} {:>6}  COMMAND\n", "NAME", "PID", "AGE");
+/// The table `ps` prints: one running container a line; with `limits`,
+/// what each may use (`memory 64m, pids 100, cpus 0.5`, or `-`).
+pub fn ps(containers: &[Entry], now: u64, limits: Option<impl Fn(&Entry) -> String>) -> String {
+    let limits_column = |text: &str| match &limits {
+        Some(_) => format!("{text:<31} "),
+        None => String::new(),
+    };
+    let mut table = format!(
+        "{:<20} {:>8} {:>6}  {}COMMAND\n",
+        "NAME",
+        "PID",
+        "AGE",
+        limits_column("LIMITS")
+    );
     for container in containers {
+        let shown = limits.as_ref().map(|of| of(container)).unwrap_or_default();
         table.push_str(&format!(
-            "{:<20} {:>8} {:>6}  {}\n",
+            "{:<20} {:>8} {:>6}  {}{}\n",
             container.name,
             container.pid,
             age(now.saturating_sub(container.created)),
+            limits_column(&shown),
             container.command.join(" ")
         ));
     }
@@ -246,15 +269,27 @@ mod tests {
             cap_drop: Vec::new(),
             seccomp: None,
         };
-        let table = ps(&[entry], 190);
+        let no_limits: Option<fn(&Entry) -> String> = None;
+        let table = ps(std::slice::from_ref(&entry), 190, no_limits);
+        let words = |table: &str, line: usize| -> Vec<String> {
+            let line = table.lines().nth(line).unwrap();
+            line.split_whitespace().map(str::to_string).collect()
+        };
+        assert_eq!(words(&table, 1), ["web", "4242", "1m", "sleep", "30"]);
+        let table = ps(
+            &[entry],
+            190,
+            Some(|_: &Entry| "memory 64m, pids 100".to_string()),
+        );
         assert_eq!(
-            table
-                .lines()
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .collect::<Vec<_>>(),
-            ["web", "4242", "1m", "sleep", "30"]
+            words(&table, 0),
+            ["NAME", "PID", "AGE", "LIMITS", "COMMAND"]
+        );
+        assert_eq!(
+            words(&table, 1),
+            [
+                "web", "4242", "1m", "memory", "64m,", "pids", "100", "sleep", "30"
+            ]
         );
     }
 }

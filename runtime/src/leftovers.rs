@@ -10,15 +10,16 @@ use nix::unistd::{Pid, Uid};
 
 use crate::error::Result;
 use crate::state::{self, Tidy, Undo};
-use crate::{netns, network, registry};
+use crate::{cgroup, netns, network, registry};
 
 /// Every kind of undo record, in the order lessons make them (lesson 06's
-/// lease, lesson 07's name and kept network namespace); they are undone in
-/// the reverse order.
+/// lease, lesson 07's name and kept network namespace, lesson 08's
+/// cgroup); they are undone in the reverse order.
 pub const UNDO_KINDS: &[&dyn Undo] = &[
     &network::LeaseUndo,
     &registry::NameUndo,
     &netns::KeptNetnsUndo,
+    &cgroup::CgroupUndo,
 ];
 
 /// `just clean` for one state directory.

@@ -24,6 +24,7 @@ mod lesson04;
 mod lesson05;
 mod lesson06;
 mod lesson07;
+mod lesson08;
 mod lesson10;
 mod manifest;
 mod properties;

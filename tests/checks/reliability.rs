@@ -57,14 +57,23 @@ fn with_nobody() -> Vec<Container> {
     all
 }
 
-/// The root variants, and from lesson 06 on the bare runtime on the
-/// bridge network, with and without NAT: what the kills try.
+/// The root variants, from lesson 06 on the bare runtime on the bridge
+/// network, with and without NAT, and from lesson 08 on one with every
+/// limit (a cgroup in each tree): what the kills try.
 fn variants_to_kill() -> Vec<Container> {
     let mut all = variants();
     if latest() >= 6 {
         let bridged = || Container::solution(latest()).flag("--net").flag("bridge");
         all.push(bridged());
         all.push(bridged().flag("--nat"));
+    }
+    if latest() >= 8 {
+        all.push(
+            Container::solution(latest())
+                .flag("--memory=64m")
+                .flag("--pids-limit=100")
+                .flag("--cpus=0.5"),
+        );
     }
     all
 }
@@ -124,6 +133,8 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(4, "--nat -- true", &["--nat", "lesson 06"]),
         bad(4, "--name=web -- true", &["--name", "lesson 07"]),
         bad(4, "exec web -- true", &["exec", "lesson 07"]),
+        bad(7, "--memory=64m -- true", &["--memory", "lesson 08"]),
+        bad(7, "--pids-limit=10 -- true", &["--pids-limit", "lesson 08"]),
         // Lesson 01's validate: the kernel's limit is 64 bytes.
         bad(4, "--hostname= -- true", &["--hostname", "0 bytes"]),
         bad(4, &format!("--hostname={long} -- true"), &["--hostname", "65 bytes"]),
@@ -146,6 +157,16 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(6, "--net=bridge --subnet=10.77.0.0/31 -- true", &["--subnet", "too small"]),
         bad(6, "--nat -- true", &["--nat", "needs --net bridge"]),
         bad(6, "--subnet=10.77.0.0/24 -- true", &["--subnet", "needs --net bridge"]),
+        // Lesson 08's limits: the core's parser refuses what no cgroup
+        // could take (a missing controller is lesson 08's validate, and
+        // a unit test: every controller is here).
+        bad(8, "--memory=0 -- true", &["--memory", "below 6m"]),
+        bad(8, "--memory=lots -- true", &["--memory", "not a size"]),
+        bad(8, "--memory=1k -- true", &["--memory", "below 6m"]),
+        bad(8, "--pids-limit=0 -- true", &["--pids-limit", "no process"]),
+        bad(8, "--pids-limit=-3 -- true", &["--pids-limit", "no process"]),
+        bad(8, "--cpus=0 -- true", &["--cpus", "never"]),
+        bad(8, "--cpus=1e9 -- true", &["--cpus", "more than the host has"]),
         // Lesson 10's validate: capability names and seccomp profiles.
         bad(10, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
         bad(10, "--cap-drop", &["--cap-drop", "value"]),
@@ -169,6 +190,10 @@ fn bad_inputs() -> Vec<BadInput> {
         BadInput {
             unprivileged: true,
             ..bad(6, "--net=bridge -- true", &["--net bridge", "needs root"])
+        },
+        BadInput {
+            unprivileged: true,
+            ..bad(8, "--memory=64m -- true", &["memory 64m", "need root"])
         },
     ]
     .into_iter()

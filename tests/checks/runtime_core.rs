@@ -360,7 +360,11 @@ fn ps_lists_a_named_container_while_it_runs() {
     ps.expect_success();
     let listed = ps.stdout.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        fields.len() >= 4 && fields[0] == named.name && fields[1] == pid && fields[3] == "sh"
+        // COMMAND is the last column (lesson 08 adds LIMITS before it).
+        fields.len() >= 4
+            && fields[0] == named.name
+            && fields[1] == pid
+            && fields.last() == Some(&"sh")
     });
     if !listed || !ps.stdout.starts_with("NAME") {
         ps.fail(&format!(

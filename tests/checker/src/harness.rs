@@ -20,7 +20,15 @@ pub struct Outcome {
     pub passed: bool,
     /// Why it failed, as the check explained it.
     pub explanation: String,
+    /// Why it did not run here (it needs what this host lacks, e.g. cgroup
+    /// v2), if it said so: a check that passed this way proves nothing,
+    /// and is shown as skipped, never as passed.
+    pub skipped: Option<String>,
 }
+
+/// How a check says it cannot run on this host, on a line of its own on
+/// stderr (see `tests/checks/support/cgroup.rs`).
+pub const SKIP_PREFIX: &str = "nslab-skip: ";
 
 impl Checks {
     /// `cargo test --no-run` for the checks. Compiler errors go straight to
@@ -80,6 +88,7 @@ impl Checks {
                 return Outcome {
                     passed: false,
                     explanation: format!("cannot run the check: {e}"),
+                    skipped: None,
                 };
             }
         };
@@ -93,9 +102,15 @@ impl Checks {
         } else {
             explain_failure(&stdout, &String::from_utf8_lossy(&output.stderr))
         };
+        let skipped = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .find_map(|line| line.strip_prefix(SKIP_PREFIX))
+            .filter(|_| passed)
+            .map(str::to_string);
         Outcome {
             passed,
             explanation,
+            skipped,
         }
     }
 }

@@ -250,6 +250,13 @@ fn report_self_test(
     target: Binary,
     problems: &mut Vec<String>,
 ) {
+    if let Some(reason) = &outcome.skipped {
+        println!(
+            "  – {:02} {check} skipped on {target}: {reason}",
+            lesson.number
+        );
+        return;
+    }
     let as_expected = outcome.passed == should_pass;
     let mark = if as_expected {
         style.pass()

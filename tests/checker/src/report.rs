@@ -59,6 +59,12 @@ pub fn check_result(
     } else {
         style.fail()
     };
+    if let Some(reason) = &outcome.skipped {
+        return format!(
+            "  – {:02} {} (skipped: {reason})",
+            lesson.number, check.says
+        );
+    }
     let mut text = format!("  {mark} {:02} {}", lesson.number, check.says);
     if outcome.passed || !details {
         return text;
@@ -152,6 +158,7 @@ mod tests {
         let outcome = Outcome {
             passed: false,
             explanation: explain_failure(FAILED_SNAPSHOT_STDOUT, FAILED_SNAPSHOT_STDERR),
+            skipped: None,
         };
         let report = check_result(&Style::plain(), lesson, check, &outcome, true);
         for line in [
@@ -180,11 +187,27 @@ mod tests {
         let outcome = Outcome {
             passed: false,
             explanation: explain_failure("", stderr),
+            skipped: None,
         };
         let report = check_result(&Style::plain(), lesson, check, &outcome, true);
         assert!(report.contains("      the check could not plant the symlink: File exists (os error 17) (not your code)"), "{report}");
         assert!(!report.contains("hint:"), "{report}");
         assert!(report.contains("`just doctor`"), "{report}");
+    }
+
+    #[test]
+    fn a_skipped_check_says_why_and_is_neither_passed_nor_failed() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = &lesson.checks[0];
+        let outcome = Outcome {
+            passed: true,
+            explanation: String::new(),
+            skipped: Some("needs cgroup v2".into()),
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        assert!(report.starts_with("  – 04 "), "{report}");
+        assert!(report.ends_with("(skipped: needs cgroup v2)"), "{report}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The host guard: every privileged check snapshots the host before it
 //! starts and compares when it ends. Any difference fails the check, even
 //! if everything else passed: a container that leaks a mount, a queue, a
-//! link or a hostname change onto the host is a broken container.
+//! link, a hostname change or a cgroup onto the host is a broken
+//! container.
 //!
 //! Checks that change the host on purpose (creating a host IPC queue, a
 //! bridge) are `#[file_serial(host)]`; every other privileged check is
@@ -14,6 +15,7 @@ use std::process::Command;
 
 use nslab_runtime::{netns, registry, state};
 
+use super::cgroup;
 use super::run::NOBODY;
 
 /// Where the runtime keeps its state when user `uid` runs it: for root
@@ -32,6 +34,8 @@ const STATE_DIRECTORY: &str = "the runtime's state directory";
 /// The same for the runtime run by `nobody` (lesson 05's checks); its name
 /// starts with the other's, so that the same rule applies to it.
 const NOBODYS_STATE_DIRECTORY: &str = "the runtime's state directory for nobody";
+/// Lesson 08: the containers' cgroups, `nslab/<runtime PID>` in any tree.
+const CGROUPS: &str = "cgroups under nslab (in any cgroup tree)";
 
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
@@ -89,12 +93,12 @@ impl Drop for HostGuard {
 }
 
 /// Whether `what` differs in a way that counts. In the state directory
-/// only what appeared counts: a leftover of a runtime killed long ago (in
+/// and among the cgroups only what appeared counts: a leftover of a runtime killed long ago (in
 /// an earlier boot even, as `/run` need not be a tmpfs) may vanish while a
 /// check runs, when a new runtime is given the dead one's PID and so its
 /// directory. Tidying up is never a leak.
 fn changed(what: &str, before: &str, after: &str) -> bool {
-    if what.starts_with(STATE_DIRECTORY) {
+    if what.starts_with(STATE_DIRECTORY) || what == CGROUPS {
         let before: Vec<&str> = before.lines().collect();
         after.lines().any(|line| !before.contains(&line))
     } else {
@@ -150,6 +154,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
         (STATE_DIRECTORY, state_dir(0)),
         (NOBODYS_STATE_DIRECTORY, state_dir(NOBODY.uid)),
+        (CGROUPS, cgroup::nslab_cgroups()),
     ])
 }
 

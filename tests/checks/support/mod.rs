@@ -4,8 +4,10 @@
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
 //! root filesystems and mount tables of lesson 04 ([`mounts`]), the
 //! host's side of lesson 06's network ([`net`]), lesson 07's named
-//! containers ([`join`]) and killing the runtime on purpose ([`faults`]).
+//! containers ([`join`]), lesson 08's cgroups ([`cgroup`]) and killing
+//! the runtime on purpose ([`faults`]).
 
+pub mod cgroup;
 pub mod faults;
 pub mod host;
 pub mod ipc;
