@@ -95,6 +95,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace(&solution_08_cgroup::CgroupNamespace),
     ),
     (
+        namespace(&lesson_09_time::TimeNamespace),
+        namespace(&solution_09_time::TimeNamespace),
+    ),
+    (
         namespace(&lesson_10_harden::Harden),
         namespace(&solution_10_harden::Harden),
     ),

@@ -90,6 +90,9 @@ struct RunArgs {
     /// Limit the container's CPU time, in CPUs: 0.5 is half of one
     #[arg(long, value_name = "CPUS", allow_negative_numbers = true)]
     cpus: Option<Cpus>,
+    /// Start the container's boot-time and monotonic clocks at SECONDS (`uptime` inside)
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = config::parse_uptime)]
+    uptime: Option<u64>,
     /// Give the container a capability beyond Docker's default 14 (repeatable; ALL for every one)
     #[arg(long, value_name = "CAP")]
     cap_add: Vec<String>,
@@ -203,6 +206,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
             pids: run.pids_limit,
             cpus: run.cpus,
         },
+        uptime: run.uptime,
         cap_add: run.cap_add,
         cap_drop: run.cap_drop,
         seccomp: run.seccomp,
@@ -390,6 +394,7 @@ mod tests {
             (&["--net", "bridge"][..], "lesson 06 (net)"),
             (&["ps"][..], "lesson 07 (join)"),
             (&["--keep-net", "web"][..], "lesson 07 (join)"),
+            (&["--uptime", "0"][..], "lesson 09 (time)"),
         ] {
             let error = parse_at(0, args).unwrap_err();
             assert!(error.to_string().contains(lesson), "{error}");
@@ -443,8 +448,12 @@ mod tests {
             &["--net", "host"][..],
             &["--name", "-x"][..],
             &["--no-such-flag"][..],
+            &["--uptime", "-1"][..],
+            &["--uptime", "abc"][..],
         ] {
-            let error = parse_at(7, args).unwrap_err().to_string();
+            let error = parse_at(crate::course::LAST_LESSON, args)
+                .unwrap_err()
+                .to_string();
             assert!(!error.contains('\n'), "{error}");
             assert!(error.contains("--help"), "{error}");
         }

@@ -55,6 +55,9 @@ pub struct Config {
     pub keep_net: Option<String>,
     /// Lesson 08: memory, processes and CPU time the container may use.
     pub limits: Limits,
+    /// Lesson 09: what the container's boot-time and monotonic clocks
+    /// read when it starts, in seconds (`None`: the host's clocks).
+    pub uptime: Option<u64>,
     /// Lesson 10: capabilities added to and dropped from Docker's default
     /// set, as written on the command line (`SYS_TIME`, `cap_sys_time`,
     /// `ALL`); the lesson decides which names exist.
@@ -83,6 +86,7 @@ impl Default for Config {
             name: None,
             keep_net: None,
             limits: Limits::default(),
+            uptime: None,
             cap_add: Vec::new(),
             cap_drop: Vec::new(),
             seccomp: None,
@@ -307,9 +311,37 @@ pub fn parse_name(text: &str) -> Result<String, String> {
     }
 }
 
+/// A number of seconds for `--uptime`: digits only, 0 or more. Whether
+/// the kernel's clocks can show it is lesson 09's `validate`.
+pub fn parse_uptime(text: &str) -> Result<u64, String> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse() {
+        Ok(seconds) if digits => Ok(seconds),
+        _ => Err("use a whole number of seconds, 0 or more, like 0 or 86400".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uptimes_are_whole_seconds_from_zero() {
+        assert_eq!(parse_uptime("0"), Ok(0));
+        assert_eq!(parse_uptime("86400"), Ok(86400));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            "1d",
+            " 1",
+            "99999999999999999999",
+        ] {
+            assert!(parse_uptime(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
 
     #[test]
     fn volumes() {

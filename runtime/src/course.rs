@@ -118,6 +118,14 @@ pub const LESSONS: &[Lesson] = &[
         adds: &[Part::Namespace],
     },
     Lesson {
+        number: 9,
+        slug: "time",
+        namespace: Some("time"),
+        title: "Clocks of its own: a time namespace, and why clone(2) cannot make one",
+        introduces: &["uptime"],
+        adds: &[Part::Namespace],
+    },
+    Lesson {
         number: 10,
         slug: "harden",
         namespace: None,

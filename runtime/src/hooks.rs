@@ -77,8 +77,9 @@ impl Lessons<'_> {
     /// In the child: every lesson's `first_in_child`, then (after `between`)
     /// every lesson's `in_child`.
     pub fn in_child(&self, run: &Run, between: impl FnOnce()) -> Result<()> {
-        for namespace in self.namespaces {
+        for (k, namespace) in self.namespaces.iter().enumerate() {
             lesson_code(|| namespace.first_in_child(run))?;
+            fault::step_after("first_in_child", k);
         }
         between();
         for (k, namespace) in self.namespaces.iter().enumerate() {

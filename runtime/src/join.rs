@@ -38,7 +38,7 @@ pub const KINDS: [(&str, CloneFlags); 8] = [
     ("mnt", CloneFlags::CLONE_NEWNS),
     ("net", CloneFlags::CLONE_NEWNET),
     ("pid", CloneFlags::CLONE_NEWPID),
-    ("time", CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)),
+    ("time", crate::sys::CLONE_NEWTIME),
     ("user", CloneFlags::CLONE_NEWUSER),
     ("uts", CloneFlags::CLONE_NEWUTS),
 ];

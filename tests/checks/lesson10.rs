@@ -8,9 +8,9 @@
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::join::Named;
-use crate::support::mounts::{PrivateRootfs, shared_rootfs_flag, static_helper};
+use crate::support::mounts::{PrivateRootfs, shared_rootfs_flag};
 use crate::support::net::gateway;
-use crate::support::{Container, HostGuard, Outcome, Prepare, TempDir};
+use crate::support::{Container, HostGuard, Outcome, Prepare, TempDir, static_helper};
 use nslab_runtime::config::DEFAULT_SUBNET;
 use solution_10_harden::{MASKED_PATHS, READ_ONLY_PATHS};
 

@@ -25,6 +25,7 @@ mod lesson05;
 mod lesson06;
 mod lesson07;
 mod lesson08;
+mod lesson09;
 mod lesson10;
 mod manifest;
 mod properties;

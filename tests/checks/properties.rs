@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use solution_01_uts::{MAX_NAME_LEN, UtsNamespace};
 use solution_05_user::{Ids, MAX_MAP_LINES, Writer, check_maps};
 use solution_08_cgroup::limit_files;
+use solution_09_time::{Clock, MAX_UPTIME, TimeNamespace, offset_to};
 
 proptest! {
     /// Any hostname and domain name of 1 to 64 bytes is taken, anything
@@ -125,5 +126,34 @@ proptest! {
         prop_assert_eq!(v1_value("pids.max"), pids.map(|p| p.to_string()));
         prop_assert_eq!(v1_value("cpu.cfs_quota_us"), quota.map(|q| q.to_string()));
         prop_assert_eq!(v1_value("cpu.cfs_period_us"), quota.map(|_| CPU_PERIOD_US.to_string()));
+    }
+
+    /// Whatever a clock reads, the offset makes it read the uptime asked
+    /// for, to the nanosecond, in the kernel's form: nanoseconds from 0 to
+    /// 999999999, the sign in the seconds.
+    #[test]
+    fn a_clock_plus_its_offset_reads_the_uptime_asked_for(
+        seconds in 0i64..10_000_000_000, nanoseconds in 0i64..1_000_000_000, uptime in 0..=MAX_UPTIME,
+    ) {
+        let now = nix::sys::time::TimeSpec::new(seconds, nanoseconds);
+        let offset = offset_to(Clock::Boottime, uptime, now);
+        prop_assert!((0..1_000_000_000).contains(&offset.nanoseconds), "{offset:?}");
+        let total = i128::from(seconds + offset.seconds) * 1_000_000_000 + i128::from(nanoseconds + offset.nanoseconds);
+        prop_assert_eq!(total, i128::from(uptime) * 1_000_000_000);
+    }
+
+    /// `--uptime` is taken up to the kernel's limit (KTIME_SEC_MAX / 2,
+    /// 4611686018 s) and refused above it, in one line naming the flag.
+    #[test]
+    fn uptimes_are_taken_up_to_the_kernels_limit(uptime in prop_oneof![0..=MAX_UPTIME, MAX_UPTIME + 1..]) {
+        prop_assert_eq!(MAX_UPTIME, 4_611_686_018);
+        let config = Config { uptime: Some(uptime), ..Config::default() };
+        match TimeNamespace.validate(&Run::new(config)) {
+            Ok(()) => prop_assert!(uptime <= MAX_UPTIME),
+            Err(error) => {
+                let line = error.to_string();
+                prop_assert!(uptime > MAX_UPTIME && !line.contains('\n') && line.contains("--uptime"), "{line}");
+            }
+        }
     }
 }

@@ -260,7 +260,7 @@ pub fn confined(config: &Config) -> Result<bool> {
 /// `--cap-add` and `--cap-drop` applied as Docker applies them. `every`
 /// is every capability this kernel knows (what `ALL` means).
 pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet> {
-    // Book: chapter 08, "Exercise: capabilities". The container must keep
+    // Book: chapter 10, "Exercise: capabilities". The container must keep
     // exactly what `docker run` would give it for the same flags: Docker's 14
     // by default, plus each --cap-add, minus each --cap-drop; --cap-drop ALL
     // starts from none and --cap-add ALL means every capability this kernel
@@ -273,7 +273,7 @@ pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet>
 /// Close every door, in the only order that works: the masks are mounts,
 /// made while we still hold `CAP_SYS_ADMIN`; then `lock` takes that away.
 pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
-    // Book: chapter 08, "Exercise: harden". When the command starts, every door
+    // Book: chapter 10, "Exercise: harden". When the command starts, every door
     // must be shut: paths masked and made read-only while we may still mount,
     // then everything `lock` takes away. The order is the lesson.
     todo!("close every door, in order")
@@ -286,7 +286,7 @@ pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
 /// filter), then the filter, which must still allow everything up to and
 /// including `execve`. Also what `exec NAME` does to the process it starts.
 pub fn lock(keep: &CapsHashSet, confined: bool) -> Result<()> {
-    // Book: chapter 08, "Exercise: lock". From here on the process must hold
+    // Book: chapter 10, "Exercise: lock". From here on the process must hold
     // only `keep`, gain nothing from any exec, and (unless `confined` is false)
     // find the filters' doors shut. Each step needs what the one before leaves:
     // the capabilities go while we may still change them, and the filters come
@@ -299,7 +299,7 @@ pub fn lock(keep: &CapsHashSet, confined: bool) -> Result<()> {
 /// Hide `path` from the container: what is there must read as nothing,
 /// and stay hidden (the container cannot unmount without `CAP_SYS_ADMIN`).
 fn mask_path(path: &Path) -> Result<()> {
-    // Book: chapter 08, "Exercise: mask_path". Whatever is at `path` must read
+    // Book: chapter 10, "Exercise: mask_path". Whatever is at `path` must read
     // as nothing inside the container, and stay hidden once capabilities are
     // gone: a directory must look empty and refuse writes, a file must read as
     // empty. A path this kernel does not have is not an error.
@@ -312,7 +312,7 @@ fn mask_path(path: &Path) -> Result<()> {
 /// of it onto itself is a mount of its own, which can be remounted
 /// read-only without touching the rest of /proc.
 fn make_read_only(path: &Path) -> Result<()> {
-    // Book: chapter 08, "Exercise: make_read_only". `path` must stay readable
+    // Book: chapter 10, "Exercise: make_read_only". `path` must stay readable
     // but refuse every write, for this container only: the rest of /proc stays
     // as it is, and so does the host's.
     todo!("make path read-only in the container")
@@ -324,7 +324,7 @@ fn make_read_only(path: &Path) -> Result<()> {
 /// for good. The bounding set is what root gets back at every `exec`, so
 /// it is cut first, while we still hold `CAP_SETPCAP`.
 fn drop_capabilities(keep: &CapsHashSet) -> Result<()> {
-    // Book: chapter 08, "Exercise: drop_capabilities". This process must hold
+    // Book: chapter 10, "Exercise: drop_capabilities". This process must hold
     // exactly `keep`, and nothing it execs may get more back: root regains its
     // bounding set at every exec, so that set must shrink too, and no
     // capability may pass on through the inheritable or ambient sets.
@@ -338,7 +338,7 @@ fn drop_capabilities(keep: &CapsHashSet) -> Result<()> {
 /// answers `ENOSYS`, because its flags are in memory a filter cannot
 /// read, and C libraries then fall back to `clone`, whose flags it can.
 fn seccomp_filters(keep: &CapsHashSet) -> Result<Vec<BpfProgram>> {
-    // Book: chapter 08, "Exercise: seccomp_filters". Every system call of a
+    // Book: chapter 10, "Exercise: seccomp_filters". Every system call of a
     // door the kept capabilities do not open must answer EPERM, and so must
     // `clone` asked for a new namespace; `clone3` must answer ENOSYS, so that C
     // libraries fall back to `clone`, whose flags a filter can read. Everything

@@ -4,10 +4,11 @@
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
 //! root filesystems and mount tables of lesson 04 ([`mounts`]), the
 //! host's side of lesson 06's network ([`net`]), lesson 07's named
-//! containers ([`join`]), lesson 08's cgroups ([`cgroup`]) and killing
-//! the runtime on purpose ([`faults`]).
+//! containers ([`join`]), lesson 08's cgroups ([`cgroup`]), lesson 09's
+//! clocks ([`clocks`]) and killing the runtime on purpose ([`faults`]).
 
 pub mod cgroup;
+pub mod clocks;
 pub mod faults;
 pub mod host;
 pub mod ipc;
@@ -61,6 +62,28 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Build the C helper `tests/checks/support/NAME.c` into `dir` and return
+/// its path. Linked statically: the rootfs has no C library.
+pub fn static_helper(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let source = format!(
+        "{}/tests/checks/support/{name}.c",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let helper = dir.join(name);
+    let helper_arg = helper.display().to_string();
+    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, &source]);
+    if built.status != Some(0) {
+        panic!(
+            "{}",
+            setup_failure(
+                &format!("build its static helper {name}.c (setup.sh installs gcc and libc6-dev)"),
+                built.stderr.trim()
+            )
+        );
+    }
+    helper
 }
 
 /// A short random hex string, so that every run uses fresh names.

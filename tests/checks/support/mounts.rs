@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use nslab_checker::course::repo_root;
 use nslab_checker::rootfs::{Source, ensure};
 
-use super::{Outcome, Prepare, TempDir, setup_failure};
+use super::{Outcome, Prepare, TempDir, setup_failure, static_helper};
 
 /// The busybox rootfs of `just rootfs`, built if it is missing. Shared by
 /// every check, possibly at the same time: containers may read it and
@@ -98,25 +98,4 @@ pub fn mount_table(mountinfo: &str) -> String {
 /// path.
 pub fn escape_helper(dir: &Path) -> PathBuf {
     static_helper("escape", dir)
-}
-
-/// Build the helper `support/NAME.c` into `dir/NAME`, linked statically
-/// (the rootfs has no C library), and return its path.
-pub fn static_helper(name: &str, dir: &Path) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/checks/support")
-        .join(format!("{name}.c"));
-    let helper = dir.join(name);
-    let (helper_arg, source_arg) = (helper.display().to_string(), source.display().to_string());
-    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, &source_arg]);
-    if built.status != Some(0) {
-        panic!(
-            "{}",
-            setup_failure(
-                "build its static helper (setup.sh installs gcc and libc6-dev)",
-                built.stderr.trim()
-            )
-        );
-    }
-    helper
 }
