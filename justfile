@@ -80,11 +80,25 @@ test:
     cargo run --quiet -p nslab-checker -- unprivileged
     cargo test --quiet --workspace -- --ignored
     cargo run --quiet -p nslab-checker -- self-test
+    cargo run --quiet -p nslab-checker -- mutants
     {{just_executable()}} book-check
 
 # Prove every check fails on its untouched stub and passes on its solution.
 self-test *LESSONS:
     @cargo run --quiet -p nslab-checker -- self-test "$@"
+
+# Make each catalogued learner mistake (lessons/NN-name/mistakes.toml) in a
+# scratch copy, and prove a check catches it and names the fix: `just mutants 4`; all without N.
+mutants *LESSONS:
+    @cargo run --quiet -p nslab-checker -- mutants "$@"
+
+# Maintainers: cargo-mutants' mutants of lesson N's solution (those inside the
+# exercises), each built in the scratch copy and run against every check of
+# the lesson; what none catches is a candidate for lessons/NN-name/mistakes.toml.
+# Slow (minutes per lesson): not part of `just test`.
+mutants-explore N:
+    @command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@27.1.0
+    @cargo run --quiet -p nslab-checker -- mutants-explore {{N}}
 
 # Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 book ADDRESS="127.0.0.1":

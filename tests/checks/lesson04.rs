@@ -14,7 +14,8 @@ use std::path::Path;
 use serial_test::file_parallel;
 
 use crate::support::mounts::{
-    PrivateRootfs, escape_helper, mount_table, shared_rootfs, shared_rootfs_flag,
+    PrivateRootfs, escape_helper, explain_mount_table, mount_table, shared_rootfs,
+    shared_rootfs_flag,
 };
 use crate::support::{
     Container, HostGuard, Outcome, Prepare, TempDir, expect_a_namespace_of_its_own, random_hex,
@@ -188,6 +189,12 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
          echo ---; cat /proc/self/mountinfo"
     );
     let outcome = with_rootfs(&shared_rootfs_flag()).run(&["sh", "-c", &script]);
+    if outcome.stderr.contains("/proc/self/mountinfo") {
+        outcome.fail(
+            "should have a proc of its own, but /proc/self/mountinfo is missing inside: \
+             `mount_proc` must mount proc on the `target` it is given (the rootfs's proc)",
+        );
+    }
     outcome.expect_success();
     let parts: Vec<&str> = outcome.stdout.split("---\n").collect();
     let [listed, found, mountinfo] = parts.as_slice() else {
@@ -212,7 +219,9 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
              the host's root is still reachable (unmount the old root after pivot_root)"
         ));
     }
-    insta::assert_snapshot!("mounts-inside-the-rootfs", mount_table(mountinfo));
+    let table = mount_table(mountinfo);
+    explain_mount_table("lesson04", "mounts-inside-the-rootfs", &table);
+    insta::assert_snapshot!("mounts-inside-the-rootfs", table);
 }
 
 #[test]

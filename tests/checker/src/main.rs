@@ -11,6 +11,8 @@
 //! nslab-check reset N [--yes]        lesson N's exercise back to its start (just reset N)
 //! nslab-check stubs [--check]       write every lesson's stub from its solution, or check them
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
+//! nslab-check mutants [N...]         every catalogued mistake is caught, and its fix named (just mutants)
+//! nslab-check mutants-explore N      cargo-mutants' mutants of solution N against its checks
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
 //! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
@@ -25,13 +27,14 @@ use nslab_checker::harness::{Checks, Outcome, require_root};
 use nslab_checker::report::Style;
 use nslab_checker::reset::Consent;
 use nslab_checker::{
-    bench, check, doctor, hint, progress, reset, rootfs, stubs, unprivileged, watch,
+    bench, check, doctor, explore, hint, mutants, progress, reset, rootfs, stubs, unprivileged,
+    watch,
 };
 use nslab_runtime::{Binary, Flavour};
 
 const USAGE: &str = "usage: nslab-check check N [--solution|--mine] \
                      | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
+                     | reset N [--yes] | stubs [--check] | self-test [N...] | mutants [N...] | mutants-explore N | doctor | unprivileged | rootfs [--from-host] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -84,6 +87,14 @@ fn main() -> ExitCode {
             Course::load(&root).and_then(|course| stubs::run(&root, &course, !flags.is_empty()))
         }
         ["self-test", numbers @ ..] => self_test(numbers),
+        ["mutants-explore", number] => {
+            lesson_number(number).and_then(|n| explore::run(&repo_root(), n))
+        }
+        ["mutants", numbers @ ..] => numbers
+            .iter()
+            .map(|n| lesson_number(n))
+            .collect::<Result<Vec<u8>, _>>()
+            .and_then(|numbers| mutants::run(&repo_root(), &numbers)),
         ["doctor"] => {
             let findings = doctor::diagnose(&doctor::gather());
             print!("{}", doctor::render(&findings, &Style::detect()));

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nslab_runtime::{netns, registry, state};
+use nslab_runtime::{netns, network, registry, state};
 
 use super::cgroup;
 use super::run::NOBODY;
@@ -80,8 +80,9 @@ impl Drop for HostGuard {
             .unwrap_or_default();
         let message = format!(
             "the host was changed{when} and not restored; a container must leave the host as it \
-             found it (the guard has put back the hostname and domain name, nothing else):\n{}",
-            changes.join("\n")
+             found it (the guard has put back the hostname and domain name, nothing else):\n{}{}",
+            changes.join("\n"),
+            what_releases(&changes.join("\n"))
         );
         if std::thread::panicking() {
             // The check already failed; say this too, without aborting.
@@ -90,6 +91,33 @@ impl Drop for HostGuard {
             panic!("{message}");
         }
     }
+}
+
+/// For leftovers that a hook's `cleanup` releases, which: a forgotten
+/// release is the classic mistake, and the list of changes alone does not
+/// say whose job it was.
+fn what_releases(changes: &str) -> String {
+    let mut said = String::new();
+    for (sign, release) in [
+        (
+            "/names/",
+            "a container's name is still registered: `cleanup` must unregister it (`registry::unregister`)",
+        ),
+        (
+            "/run/netns",
+            "a kept network namespace is still there: `cleanup` must release it (`netns::release`)",
+        ),
+        (
+            network::BRIDGE,
+            "the bridge network is still there: `cleanup` must release it (`network::release`)",
+        ),
+    ] {
+        if changes.contains(sign) {
+            said.push('\n');
+            said.push_str(release);
+        }
+    }
+    said
 }
 
 /// Whether `what` differs in a way that counts. In the state directory

@@ -94,8 +94,140 @@ pub fn mount_table(mountinfo: &str) -> String {
         .join("\n")
 }
 
+/// Print on stderr, in words that name the fix, how the container's mount
+/// table `got` (from [`mount_table`]) differs from the one the snapshot
+/// `snapshot` of `module` expects; nothing when they agree. The check then
+/// asserts the snapshot, and the learner reads these lines above its diff.
+pub fn explain_mount_table(module: &str, snapshot: &str, got: &str) {
+    let path = repo_root().join(format!(
+        "tests/checks/snapshots/checks__{module}__{snapshot}.snap"
+    ));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    // insta's file: a header between two `---` lines, then the snapshot.
+    let expected = text.splitn(3, "---\n").nth(2).unwrap_or("").trim_end();
+    for line in mount_table_differences(expected, got) {
+        eprintln!("{line}");
+    }
+}
+
+/// What differs between two mount tables, one sentence per mount, each
+/// naming the fix: a missing option by its `MS_` flag, a writable bind by
+/// the remount that makes it read-only, an extra mount by what it is.
+pub fn mount_table_differences(expected: &str, got: &str) -> Vec<String> {
+    let parse = |table: &str| -> Vec<(String, String, Vec<String>)> {
+        table
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split(' ');
+                let point = words.next()?.to_string();
+                let kind = words.next().unwrap_or("").to_string();
+                let options = words
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                Some((point, kind, options))
+            })
+            .collect()
+    };
+    let mut unmatched = parse(got);
+    let mut said = Vec::new();
+    for (point, kind, options) in parse(expected) {
+        let Some(at) = unmatched.iter().position(|(p, ..)| *p == point) else {
+            said.push(format!(
+                "nothing is mounted at {point}, where a {kind} should be"
+            ));
+            continue;
+        };
+        let (_, got_kind, got_options) = unmatched.remove(at);
+        if got_kind != kind {
+            said.push(format!(
+                "{point} is a {got_kind} mount, and should be a new {kind}: mount a {kind} there, not a bind of the host's"
+            ));
+            continue;
+        }
+        let missing: Vec<&String> = options
+            .iter()
+            .filter(|o| !got_options.contains(o))
+            .collect();
+        let extra: Vec<&String> = got_options
+            .iter()
+            .filter(|o| !options.contains(o))
+            .collect();
+        if missing.iter().any(|o| *o == "ro") {
+            said.push(format!(
+                "{point} is writable, and should be read-only: a bind mount becomes read-only only \
+                 when remounted with MS_BIND | MS_REMOUNT | MS_RDONLY (`bind_mount`)"
+            ));
+        } else if extra.iter().any(|o| *o == "ro") {
+            said.push(format!("{point} is read-only, and should be writable"));
+        }
+        let flags = |options: &[&String]| -> Vec<String> {
+            options
+                .iter()
+                .filter(|o| !["ro", "rw"].contains(&o.as_str()))
+                .map(|o| format!("{o} (MS_{})", o.to_uppercase()))
+                .collect()
+        };
+        let (missing, extra) = (flags(&missing), flags(&extra));
+        if !missing.is_empty() {
+            said.push(format!(
+                "{point} ({kind}) lacks {}: add the flag to its mount",
+                missing.join(", ")
+            ));
+        }
+        if !extra.is_empty() {
+            said.push(format!(
+                "{point} ({kind}) has {}, which it should not",
+                extra.join(", ")
+            ));
+        }
+    }
+    for (point, kind, _) in unmatched {
+        said.push(if point == "/" {
+            "a second mount at /: the host's old root, still there after pivot_root: \
+             detach it (umount2 with MNT_DETACH)"
+                .to_string()
+        } else {
+            format!("{point} ({kind}) is mounted, and should not be")
+        });
+    }
+    const SHOWN: usize = 8;
+    if said.len() > SHOWN {
+        let more = said.len() - SHOWN;
+        said.truncate(SHOWN);
+        said.push(format!("... and {more} more differences"));
+    }
+    said
+}
+
 /// Build the chroot-escape helper (`escape.c`) into `dir`, and return its
 /// path.
 pub fn escape_helper(dir: &Path) -> PathBuf {
     static_helper("escape", dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mount_table_differences;
+
+    #[test]
+    fn each_difference_of_a_mount_table_names_its_fix() {
+        let expected =
+            "/ bind rw\n/proc proc rw,nosuid,nodev,noexec\n/etc/hosts bind ro\n/tmp tmpfs rw";
+        let got = "/ bind rw\n/proc proc rw\n/etc/hosts bind rw\n/ bind rw";
+        assert_eq!(
+            mount_table_differences(expected, got),
+            [
+                "/proc (proc) lacks nosuid (MS_NOSUID), nodev (MS_NODEV), noexec (MS_NOEXEC): add the flag to its mount",
+                "/etc/hosts is writable, and should be read-only: a bind mount becomes read-only only when remounted with MS_BIND | MS_REMOUNT | MS_RDONLY (`bind_mount`)",
+                "nothing is mounted at /tmp, where a tmpfs should be",
+                "a second mount at /: the host's old root, still there after pivot_root: detach it (umount2 with MNT_DETACH)",
+            ]
+        );
+        assert!(mount_table_differences(expected, expected).is_empty());
+    }
 }
