@@ -363,7 +363,7 @@ impl Cgroups {
                     Err(e)
                         if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline =>
                     {
-                        std::thread::sleep(Duration::from_millis(5));
+                        std::thread::sleep(Duration::from_millis(1));
                     }
                     Err(e) => {
                         return Err(Error::new(format!("remove the cgroup {}", dir.display()))

@@ -1,6 +1,6 @@
 //! The course manifest: every lesson, once, in order. Everything else that
 //! needs the list of lessons derives from [`LESSONS`]: the flags each
-//! binary accepts (the `cli` module), the composed binaries and their names
+//! binary accepts ([`crate::cli`]), the composed binaries and their names
 //! ([`Binary`]), the checker's course and the checks' choice of binary.
 //! What cannot be derived (a crate's dependency in Cargo.toml, a file in
 //! `src/bin/`, a row of the composition table in `src/lib.rs`) is held to
@@ -39,7 +39,7 @@ pub enum Part {
     Process,
     /// [`crate::Namespace`]: one kernel namespace.
     Namespace,
-    /// `Join` (the `join` module): the way into a running container (`exec`).
+    /// [`crate::Join`]: the way into a running container (`exec`).
     Join,
 }
 

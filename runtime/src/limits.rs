@@ -3,7 +3,7 @@
 //!
 //! Only the shape and the range are checked here, with one line naming
 //! the fix; whether this host has the controller is lesson 08's
-//! `validate`, with the `cgroup` module.
+//! `validate` (see [`crate::cgroup`]).
 
 use std::fmt;
 use std::str::FromStr;
