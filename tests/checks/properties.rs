@@ -127,7 +127,9 @@ proptest! {
         prop_assert_eq!(v1_value("cpu.cfs_quota_us"), quota.map(|q| q.to_string()));
         prop_assert_eq!(v1_value("cpu.cfs_period_us"), quota.map(|_| CPU_PERIOD_US.to_string()));
     }
+}
 
+proptest! {
     /// Whatever a clock reads, the offset makes it read the uptime asked
     /// for, to the nanosecond, in the kernel's form: nanoseconds from 0 to
     /// 999999999, the sign in the seconds.

@@ -58,8 +58,9 @@ fn with_nobody() -> Vec<Container> {
 }
 
 /// The root variants, from lesson 06 on the bare runtime on the bridge
-/// network, with and without NAT, and from lesson 08 on one with every
-/// limit (a cgroup in each tree): what the kills try.
+/// network, with and without NAT, from lesson 08 on one with every
+/// limit (a cgroup in each tree), and from lesson 09 on one with its own
+/// clocks, with and without init: what the kills try.
 fn variants_to_kill() -> Vec<Container> {
     let mut all = variants();
     if latest() >= 6 {
@@ -74,6 +75,11 @@ fn variants_to_kill() -> Vec<Container> {
                 .flag("--pids-limit=100")
                 .flag("--cpus=0.5"),
         );
+    }
+    if latest() >= 9 {
+        let clocks = || Container::solution(latest()).flag("--uptime=0");
+        all.push(clocks());
+        all.push(clocks().flag("--init"));
     }
     all
 }
@@ -135,6 +141,7 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(4, "exec web -- true", &["exec", "lesson 07"]),
         bad(7, "--memory=64m -- true", &["--memory", "lesson 08"]),
         bad(7, "--pids-limit=10 -- true", &["--pids-limit", "lesson 08"]),
+        bad(8, "--uptime=0 -- true", &["--uptime", "lesson 09"]),
         // Lesson 01's validate: the kernel's limit is 64 bytes.
         bad(4, "--hostname= -- true", &["--hostname", "0 bytes"]),
         bad(4, &format!("--hostname={long} -- true"), &["--hostname", "65 bytes"]),
@@ -167,6 +174,12 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(8, "--pids-limit=-3 -- true", &["--pids-limit", "no process"]),
         bad(8, "--cpus=0 -- true", &["--cpus", "never"]),
         bad(8, "--cpus=1e9 -- true", &["--cpus", "more than the host has"]),
+        // Lesson 09: whole seconds from 0 (the parser), up to what the
+        // kernel's clocks can show (lesson 09's validate).
+        bad(9, "--uptime -1 -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=abc -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=1.5 -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=4611686019 -- true", &["--uptime", "4611686018"]),
         // Lesson 10's validate: capability names and seccomp profiles.
         bad(10, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
         bad(10, "--cap-drop", &["--cap-drop", "value"]),
