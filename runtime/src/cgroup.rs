@@ -626,6 +626,10 @@ impl Undo for CgroupUndo {
         RECORD
     }
 
+    fn released_by(&self) -> &'static str {
+        "remove_cgroup"
+    }
+
     fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         let Some(path) = state::read_record(dir, RECORD) else {
             return Ok(Vec::new());

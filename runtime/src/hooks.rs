@@ -139,10 +139,16 @@ pub fn undo_forgotten(run: &Run, makers: &Makers, kinds: &[&dyn Undo]) -> Result
         hooks.join(" and "),
         left.join(", ")
     ));
+    let calls: Vec<&str> = left
+        .iter()
+        .filter_map(|kind| kinds.iter().find(|undo| undo.kind() == kind))
+        .map(|undo| undo.released_by())
+        .collect();
+    let release = format!("call {} in cleanup", calls.join(" and "));
     Err(if still.is_empty() {
-        error.fix("release what in_parent made in cleanup (the chapter's cleanup section)")
+        error.fix(format!("{release} (the chapter's cleanup section)"))
     } else {
-        error.fix("run `just clean`, then release what in_parent made in cleanup")
+        error.fix(format!("run `just clean`, then {release}"))
     })
 }
 // ANCHOR_END: forgotten
@@ -161,6 +167,10 @@ mod tests {
     impl Undo for Marker {
         fn kind(&self) -> &'static str {
             "marker"
+        }
+
+        fn released_by(&self) -> &'static str {
+            "marker::release"
         }
         fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
             let made = state::read_record(dir, self.kind()).unwrap_or_default();

@@ -287,6 +287,10 @@ impl Undo for LeaseUndo {
         LEASE
     }
 
+    fn released_by(&self) -> &'static str {
+        "network::release"
+    }
+
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         match state::owner(dir) {
             Some(runtime) => release(state_root, runtime),

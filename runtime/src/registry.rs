@@ -305,6 +305,10 @@ impl Undo for NameUndo {
         ENTRY
     }
 
+    fn released_by(&self) -> &'static str {
+        "registry::unregister"
+    }
+
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         let entry = state::read_record(dir, ENTRY).and_then(|text| Entry::from_text(&text));
         let Some(entry) = entry else {

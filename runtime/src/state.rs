@@ -211,6 +211,10 @@ pub trait Undo: Sync {
     /// did, a sentence each.
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>>;
 
+    /// The call a lesson's `cleanup` makes to release it (e.g.
+    /// `network::release`), named when a `cleanup` forgot it.
+    fn released_by(&self) -> &'static str;
+
     /// Find this kind's leftovers on the host by what they are, with no
     /// record left (a record lost with a deleted directory, a release
     /// forgotten by an older runtime): with [`Tidy::Remove`] remove them,
@@ -352,6 +356,10 @@ mod tests {
     impl Undo for Marker {
         fn kind(&self) -> &'static str {
             "marker"
+        }
+
+        fn released_by(&self) -> &'static str {
+            "marker::release"
         }
         fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
             let made = read_record(dir, self.kind()).unwrap_or_default();
