@@ -575,6 +575,23 @@ pub fn enter(runtime: Pid) -> Result<()> {
     cgroups.write(&path, "cgroup.procs", &Pid::this().to_string())
 }
 
+/// `just clean`, last: the `nslab` parents, once empty, so that the host
+/// looks as it did before the course. Never while containers may start
+/// (a check's own tidying), since one may be between making `nslab` and
+/// its own cgroup in it; a parent that still holds a container's cgroup
+/// refuses (EBUSY), as it should.
+pub fn remove_empty_parents() -> Vec<String> {
+    let Ok(cgroups) = Cgroups::detect() else {
+        return Vec::new();
+    };
+    cgroups
+        .dirs(PARENT)
+        .into_iter()
+        .filter(|parent| fs::remove_dir(parent).is_ok())
+        .map(|parent| format!("removed the empty cgroup {}", parent.display()))
+        .collect()
+}
+
 /// The container cgroups (`nslab/<PID>`) of runtimes that are gone, in
 /// every tree: what a runtime killed by SIGKILL left behind.
 pub fn leftovers(cgroups: &Cgroups) -> Vec<PathBuf> {

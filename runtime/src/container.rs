@@ -11,6 +11,7 @@
 //!  5. state directory, in_parent hooks        b. wait for "go"
 //!  6. "go" ─────────────────────────────────► c. lessons' first_in_child, in_child hooks
 //!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
+//!     and mark the container ready (lesson 07: `exec` may enter it now)
 //!  8. wait for the child to end
 //!  9. lessons' cleanup hooks, in reverse; undo what they forgot; remove
 //!     the state directory
@@ -37,6 +38,7 @@ use crate::join::Join;
 use crate::namespace::Namespace;
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
+use crate::registry;
 use crate::run::Run;
 use crate::signals::{self, Forwarding};
 use crate::state::{self, Undo};
@@ -99,6 +101,9 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
         parent_end.release()?;
         fault::step("released");
         parent_end.wait_for_exec()?;
+        // Only now may `exec` enter it (lesson 07): before, it was half
+        // built.
+        registry::mark_ready(&run.container_dir)?;
         fault::step("running");
         Ok(())
     };

@@ -97,6 +97,9 @@ impl Lessons<'_> {
             .enumerate()
             .rev()
             .map(|(k, namespace)| {
+                if fault::skipped("cleanup", k) {
+                    return Ok(());
+                }
                 let cleaned = lesson_code(|| namespace.cleanup(run, child));
                 fault::step_after("cleanup", k);
                 cleaned

@@ -6,12 +6,14 @@
 //! * `ns NAME` shows each of a container's namespaces beside the host's,
 //!   like `ls -l /proc/PID/ns` or `lsns`;
 //! * `exec NAME -- CMD` runs a command inside a running container: the
-//!   core finds the container, the lesson's [`Join`] enters it.
-
-use std::io::Write;
-use std::path::Path;
+//!   core finds the container, the lesson's [`Join`] enters it, and the
+//!   core forwards SIGTERM, SIGINT, SIGHUP (every signal the runtime
+//!   forwards) to the command while the lesson waits for it.
 
 use std::ffi::CString;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sched::{CloneCb, CloneFlags};
@@ -26,7 +28,8 @@ use crate::error::{Context, Error, Result};
 use crate::namespace::Namespace;
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
-use crate::registry::{self, Entry};
+use crate::registry::{self, Entry, Missing};
+use crate::signals::{self, Forwarding};
 
 // ANCHOR: kinds
 /// Every kind of namespace, by its file name in `/proc/PID/ns`, with the
@@ -99,18 +102,74 @@ pub fn run_tool(
                 seccomp: container.seccomp.clone(),
                 ..Config::default()
             };
-            let process = Joined {
+            // `kill <exec>` or Ctrl-C reaches the command, as with the
+            // runtime itself: the lesson's `exec` forks the command and
+            // waits for it with `process`, which forwards while it waits;
+            // and the command is locked like the container (`in_joined`).
+            let forwarding = Forwarding::prepare()?;
+            let forwarded = Forwarded {
                 process,
+                forwarding: &forwarding,
+            };
+            let process = Joined {
+                process: &forwarded,
                 namespaces,
                 command: &command,
             };
-            lesson_code(|| join.exec(&container, &command, &process))
+            let status = lesson_code(|| join.exec(&container, &command, &process));
+            forwarding.stop();
+            status
         }
     }
 }
 
+/// Lesson 00's `process`, for the command `exec` runs: the forwarded
+/// signals, blocked since before the fork, are let in while the command is
+/// waited for and sent on to it; the command itself execs with them as
+/// they were.
+struct Forwarded<'a> {
+    process: &'a dyn Process,
+    forwarding: &'a Forwarding,
+}
+
+impl Process for Forwarded<'_> {
+    fn spawn(&self, flags: CloneFlags, child_main: CloneCb<'_>) -> nix::Result<Pid> {
+        self.process.spawn(flags, child_main)
+    }
+
+    fn exec(&self, command: &[CString], env: &[CString]) -> Errno {
+        signals::reset_in_child(&self.forwarding.mask_before());
+        self.process.exec(command, env)
+    }
+
+    fn wait(&self, child: Pid) -> nix::Result<WaitStatus> {
+        self.forwarding.start(Some(child));
+        let waited = self.process.wait(child);
+        self.forwarding.stop();
+        waited
+    }
+
+    fn exit_status(&self, ending: Ending) -> u8 {
+        self.process.exit_status(ending)
+    }
+}
+
+/// How long `exec` and `ns` wait for a container that is still starting:
+/// its command may print "ready" a moment before the runtime has seen it
+/// start and marked it ready.
+const STARTING_GRACE: Duration = Duration::from_secs(5);
+
 fn find(state_root: &Path, name: &str) -> Result<Entry> {
-    registry::find(state_root, name).map_err(|missing| registry::not_running(name, &missing))
+    let deadline = Instant::now() + STARTING_GRACE;
+    loop {
+        match registry::find(state_root, name) {
+            Ok(entry) => return Ok(entry),
+            Err(Missing::Starting(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(missing) => return Err(registry::not_running(name, &missing)),
+        }
+    }
 }
 
 fn print(text: &str) {

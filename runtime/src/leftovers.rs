@@ -47,6 +47,9 @@ pub fn clean_everyones() -> Result<(Vec<String>, Vec<String>)> {
                 .map(|line| format!("{whose}: {line}")),
         );
     }
+    if Uid::effective().is_root() {
+        done.extend(cgroup::remove_empty_parents());
+    }
     Ok((looked, done))
 }
 
@@ -73,6 +76,24 @@ pub fn look() -> Vec<String> {
         }
     }
     found
+}
+
+/// Before a run of the checks: refuse to start on a host with leftovers,
+/// whose removal by correct code the host guard would blame on it, in one
+/// message that lists them and names the fix.
+pub fn refuse_if_any() -> std::result::Result<(), String> {
+    let found = look();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "leftovers of an earlier run: run `just clean`, then this again. Found:\n{}",
+        found
+            .iter()
+            .map(|line| format!("  - {line}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
 }
 
 /// The state directories to tidy: as root, every user's; otherwise ours.

@@ -433,21 +433,24 @@ fn after_exit_the_rootfs_can_be_removed() {
 fn a_symlink_in_the_rootfs_cannot_place_a_volume_outside_it() {
     let _host = HostGuard::begin();
     let rootfs = PrivateRootfs::new();
-    // The image's /data points at /etc: inside the container, that is the
-    // container's /etc; on the host, resolved naively, the host's.
-    symlink("/etc", rootfs.path.join("data")).prepared("plant the symlink");
+    // The image's /LINK points at /etc: inside the container, that is the
+    // container's /etc; on the host, resolved naively, the host's. LINK is
+    // a name no rootfs has: a learner's `--volume X:/data` run may have
+    // made /data in the course rootfs this one is copied from.
+    let link = format!("nslab-link-{}", random_hex(4));
+    symlink("/etc", rootfs.path.join(&link)).prepared("plant the symlink");
     let name = format!("nslab-volume-{}", random_hex(4));
     let shared = TempDir::new();
     fs::write(shared.path.join("file"), "from the volume\n").prepared("write a file");
     let on_the_host = Path::new("/etc").join(&name);
     let outcome = with_rootfs(&rootfs.flag())
-        .flag(volume(&shared.path, &format!("/data/{name}")))
+        .flag(volume(&shared.path, &format!("/{link}/{name}")))
         .run(&["cat", &format!("/etc/{name}/file")]);
     let leaked = on_the_host.exists();
     if leaked {
         let _ = fs::remove_dir(&on_the_host);
         outcome.fail(&format!(
-            "created the mount point {} on the host: the symlink /data -> /etc in the \
+            "created the mount point {} on the host: the symlink /{link} -> /etc in the \
              rootfs must be followed inside the rootfs",
             on_the_host.display()
         ));

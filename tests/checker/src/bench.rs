@@ -144,7 +144,7 @@ fn require(program: &str, package: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{program} is missing: run `bash setup.sh` (Debian package {package})"
+            "{program} is missing: run `bash setup.sh --maintainer` (Debian package {package})"
         ))
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nslab_runtime::{netns, network, registry, state};
+use nslab_runtime::{leftovers, netns, network, registry, state};
 
 use super::cgroup;
 use super::run::NOBODY;
@@ -44,9 +44,14 @@ pub struct HostGuard {
 }
 
 impl HostGuard {
-    /// Require root and take the "before" snapshot.
+    /// Require root and a host with no leftovers of earlier runs (which
+    /// correct code might remove, and be blamed for), and take the
+    /// "before" snapshot.
     pub fn begin() -> HostGuard {
         super::require_root();
+        if let Err(refusal) = leftovers::refuse_if_any() {
+            panic!("{refusal}");
+        }
         HostGuard {
             before: snapshot(),
             after: None,

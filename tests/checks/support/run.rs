@@ -181,8 +181,21 @@ impl Container {
 
     /// Start `command` in the container and return while it runs.
     pub fn start(&self, command: &[&str]) -> Running {
-        let mut child = self
-            .command(command)
+        self.start_process(self.command(command), self.invocation(command))
+    }
+
+    /// Start one of the binary's tools (`exec NAME -- CMD`) and return
+    /// while it runs.
+    pub fn start_tool(&self, args: &[&str]) -> Running {
+        let arguments: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        self.start_process(
+            self.process(arguments.clone()),
+            self.invocation_of(arguments),
+        )
+    }
+
+    fn start_process(&self, mut process: Command, invocation: String) -> Running {
+        let mut child = process
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -201,7 +214,7 @@ impl Container {
             text
         });
         Running {
-            invocation: self.invocation(command),
+            invocation,
             state_root: self.state_root(),
             _copy: self.run_as.as_ref().map(|run_as| Arc::clone(&run_as.copy)),
             child,
