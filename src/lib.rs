@@ -98,6 +98,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace(&lesson_09_time::TimeNamespace),
         namespace(&solution_09_time::TimeNamespace),
     ),
+    (
+        namespace(&lesson_10_harden::Harden),
+        namespace(&solution_10_harden::Harden),
+    ),
 ];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every

@@ -93,6 +93,15 @@ struct RunArgs {
     /// Start the container's boot-time and monotonic clocks at SECONDS (`uptime` inside)
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = config::parse_uptime)]
     uptime: Option<u64>,
+    /// Give the container a capability beyond Docker's default 14 (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Take a capability away from the container (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// `unconfined` turns the default seccomp filter off [default: the filter]
+    #[arg(long, value_name = "PROFILE")]
+    seccomp: Option<String>,
     /// The command to run, after `--` [default: /bin/sh]
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -198,6 +207,9 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
             cpus: run.cpus,
         },
         uptime: run.uptime,
+        cap_add: run.cap_add,
+        cap_drop: run.cap_drop,
+        seccomp: run.seccomp,
         command: if run.command.is_empty() {
             vec![config::DEFAULT_COMMAND.to_string()]
         } else {

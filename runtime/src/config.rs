@@ -58,6 +58,13 @@ pub struct Config {
     /// Lesson 09: what the container's boot-time and monotonic clocks
     /// read when it starts, in seconds (`None`: the host's clocks).
     pub uptime: Option<u64>,
+    /// Lesson 10: capabilities added to and dropped from Docker's default
+    /// set, as written on the command line (`SYS_TIME`, `cap_sys_time`,
+    /// `ALL`); the lesson decides which names exist.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Lesson 10: `--seccomp`, as written; `None` is the default filter.
+    pub seccomp: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -80,6 +87,9 @@ impl Default for Config {
             keep_net: None,
             limits: Limits::default(),
             uptime: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
             command: vec![DEFAULT_COMMAND.to_string()],
         }
     }

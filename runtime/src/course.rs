@@ -125,6 +125,14 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["uptime"],
         adds: &[Part::Namespace],
     },
+    Lesson {
+        number: 10,
+        slug: "harden",
+        namespace: None,
+        title: "Close the kernel's dangerous doors: capabilities, no_new_privs, seccomp, masked paths",
+        introduces: &["cap_add", "cap_drop", "seccomp"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.

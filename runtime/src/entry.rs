@@ -31,6 +31,7 @@ pub fn main(parts: Parts) -> ExitCode {
             parts.join,
             parts.process,
             parts.binary.has_flag("memory"),
+            &parts.namespaces,
         ),
         Err(error) => Err(error),
     };

@@ -25,6 +25,7 @@ use crate::cli::Tool;
 use crate::command::become_the_command;
 use crate::config::Config;
 use crate::error::{Context, Error, Result};
+use crate::namespace::Namespace;
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
 use crate::registry::{self, Entry, Missing};
@@ -60,14 +61,16 @@ pub trait Join: Sync {
 
 /// Run `tool` on the containers under `state_root` and return the exit
 /// status it earns: `exec` with lesson 07's `join` (none before lesson
-/// 07) and lesson 00's `process`. With `cgroups` (lesson 08 on), `ps`
-/// shows each container's limits and `exec` joins its cgroup.
+/// 07) and lesson 00's `process`, and every lesson's `in_joined` hook
+/// (`namespaces`) run in the process it starts. With `cgroups` (lesson 08
+/// on), `ps` shows each container's limits and `exec` joins its cgroup.
 pub fn run_tool(
     tool: Tool,
     state_root: &Path,
     join: Option<&dyn Join>,
     process: &dyn Process,
     cgroups: bool,
+    namespaces: &[&'static dyn Namespace],
 ) -> Result<u8> {
     match tool {
         Tool::Ps => {
@@ -94,15 +97,24 @@ pub fn run_tool(
                 quiet: true,
                 hostname: container.hostname.clone(),
                 command,
+                cap_add: container.cap_add.clone(),
+                cap_drop: container.cap_drop.clone(),
+                seccomp: container.seccomp.clone(),
                 ..Config::default()
             };
             // `kill <exec>` or Ctrl-C reaches the command, as with the
             // runtime itself: the lesson's `exec` forks the command and
-            // waits for it with `process`, which forwards while it waits.
+            // waits for it with `process`, which forwards while it waits;
+            // and the command is locked like the container (`in_joined`).
             let forwarding = Forwarding::prepare()?;
-            let process = Forwarded {
+            let forwarded = Forwarded {
                 process,
                 forwarding: &forwarding,
+            };
+            let process = Joined {
+                process: &forwarded,
+                namespaces,
+                command: &command,
             };
             let status = lesson_code(|| join.exec(&container, &command, &process));
             forwarding.stop();
@@ -232,7 +244,45 @@ fn namespace_of(process: &str, kind: &str) -> Result<String> {
 /// runtime prints its errors) and exit with the status that earns (126,
 /// 127: lesson 00's rules).
 pub fn exec_or_exit(process: &dyn Process, command: &Config) -> ! {
-    let error = become_the_command(process, command);
+    exit_with(become_the_command(process, command))
+}
+
+/// Lesson 00's `Process` as `exec` hands it to lesson 07, with one
+/// addition: just before the command replaces the forked child, every
+/// lesson's `in_joined` runs there (lesson 10 hardens it like the
+/// container), so lesson 07's code needs to know nothing of it.
+struct Joined<'a> {
+    process: &'a dyn Process,
+    namespaces: &'a [&'static dyn Namespace],
+    command: &'a Config,
+}
+
+impl Process for Joined<'_> {
+    fn spawn(&self, flags: CloneFlags, child_main: CloneCb<'_>) -> nix::Result<Pid> {
+        self.process.spawn(flags, child_main)
+    }
+
+    fn exec(&self, command: &[CString], env: &[CString]) -> Errno {
+        for namespace in self.namespaces {
+            if let Err(error) = lesson_code(|| namespace.in_joined(self.command)) {
+                exit_with(error);
+            }
+        }
+        self.process.exec(command, env)
+    }
+
+    fn wait(&self, child: Pid) -> nix::Result<WaitStatus> {
+        self.process.wait(child)
+    }
+
+    fn exit_status(&self, ending: Ending) -> u8 {
+        self.process.exit_status(ending)
+    }
+}
+
+/// In a forked child of `exec`: print why it cannot go on (one line, as
+/// the runtime prints its errors) and exit with the status that earns.
+fn exit_with(error: Error) -> ! {
     let program = std::env::args().next().unwrap_or_default();
     let program = program.rsplit('/').next().unwrap_or("nslab");
     eprintln!("{program}: {error}");
@@ -274,6 +324,9 @@ mod tests {
             hostname: "box".into(),
             rootfs: None,
             command: vec!["sleep".into(), "30".into()],
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
         };
         let no_limits: Option<fn(&Entry) -> String> = None;
         let table = ps(std::slice::from_ref(&entry), 190, no_limits);

@@ -70,6 +70,11 @@ pub struct Entry {
     pub hostname: String,
     pub rootfs: Option<PathBuf>,
     pub command: Vec<String>,
+    /// Lesson 10's flags as the container was started with them, so that
+    /// `exec` hardens what it starts the same way.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub seccomp: Option<String>,
 }
 
 /// When process `pid` started, in clock ticks after boot: field 22 of
@@ -111,6 +116,14 @@ impl Entry {
         for arg in &self.command {
             text.push_str(&format!("arg={}\n", escape(arg)));
         }
+        for (key, names) in [("cap_add", &self.cap_add), ("cap_drop", &self.cap_drop)] {
+            for name in names {
+                text.push_str(&format!("{key}={}\n", escape(name)));
+            }
+        }
+        if let Some(seccomp) = &self.seccomp {
+            text.push_str(&format!("seccomp={}\n", escape(seccomp)));
+        }
         text
     }
 
@@ -124,6 +137,9 @@ impl Entry {
             hostname: String::new(),
             rootfs: None,
             command: Vec::new(),
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
         };
         for line in text.lines() {
             let (key, value) = line.split_once('=')?;
@@ -136,6 +152,9 @@ impl Entry {
                 "hostname" => entry.hostname = value.to_string(),
                 "rootfs" => entry.rootfs = Some(PathBuf::from(unescape(value))),
                 "arg" => entry.command.push(unescape(value)),
+                "cap_add" => entry.cap_add.push(unescape(value)),
+                "cap_drop" => entry.cap_drop.push(unescape(value)),
+                "seccomp" => entry.seccomp = Some(unescape(value)),
                 _ => {}
             }
         }
@@ -186,6 +205,10 @@ pub enum Missing {
 
 /// The running container registered as `name` under `state_root`. A
 /// stale entry is removed, and reported as such.
+#[allow(
+    clippy::result_large_err,
+    reason = "a still-starting entry is as large as a running one, and read once per tool call"
+)]
 pub fn find(state_root: &Path, name: &str) -> std::result::Result<Entry, Missing> {
     let link = name_path(state_root, name);
     let Ok(target) = fs::read_link(&link) else {
@@ -417,6 +440,9 @@ mod tests {
             hostname: "box".into(),
             rootfs: Some(PathBuf::from("/srv/root\nfs")),
             command: vec!["sh".into(), "-c".into(), r"echo a\b".into()],
+            cap_add: vec!["SYS_TIME".into()],
+            cap_drop: vec!["ALL".into()],
+            seccomp: Some("unconfined".into()),
         }
     }
 

@@ -123,7 +123,9 @@ fn a_mount_inside_never_reaches_a_host_whose_mounts_are_shared() {
         "mount -t tmpfs {probe} {} && grep -c {probe} /proc/self/mountinfo",
         target.path.display()
     );
-    let container = Container::for_lesson(4).shell_command(&["sh", "-c", &inside]);
+    let container = Container::for_lesson(4)
+        .unhardened()
+        .shell_command(&["sh", "-c", &inside]);
     let outcome = in_a_throwaway_mount_namespace(&format!(
         "mount --make-rshared / && {container} || exit $?; \
          echo \"mounts of {probe} outside: $(grep -c {probe} /proc/self/mountinfo)\""
@@ -379,7 +381,9 @@ fn dev_holds_only_the_containers_devices() {
 #[file_parallel(host)]
 fn with_init_the_rootfs_works_and_init_keeps_nothing_of_the_host() {
     let _host = HostGuard::begin();
-    let container = with_rootfs(&shared_rootfs_flag()).flag("--init");
+    let container = with_rootfs(&shared_rootfs_flag())
+        .flag("--init")
+        .unhardened();
     let outcome = container.run(&[
         "sh",
         "-c",

@@ -222,7 +222,7 @@ fn capabilities_are_full_inside_and_the_host_sees_nobody() {
         .parse()
         .prepared("read cap_last_cap as a number");
     let every_capability = format!("{:016x}", (1u64 << (last_cap + 1)) - 1);
-    let mut running = by_nobody().start(&[
+    let mut running = by_nobody().unhardened().start(&[
         "sh",
         "-c",
         "grep CapEff /proc/self/status; echo ready; exec sleep 30",

@@ -29,6 +29,7 @@ mod lesson06;
 mod lesson07;
 mod lesson08;
 mod lesson09;
+mod lesson10;
 mod manifest;
 mod properties;
 mod reliability;

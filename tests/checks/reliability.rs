@@ -180,6 +180,12 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(9, "--uptime=abc -- true", &["--uptime", "whole number of seconds"]),
         bad(9, "--uptime=1.5 -- true", &["--uptime", "whole number of seconds"]),
         bad(9, "--uptime=4611686019 -- true", &["--uptime", "4611686018"]),
+        // Lesson 10's validate: capability names and seccomp profiles.
+        bad(10, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
+        bad(10, "--cap-drop", &["--cap-drop", "value"]),
+        bad(10, &format!("--seccomp {missing} -- true"), &["--seccomp", "no such file"]),
+        bad(10, "--seccomp /etc/hostname -- true", &["--seccomp", "not supported"]),
+        bad(4, "--cap-add SYS_TIME -- true", &["--cap-add", "(harden)"]),
         // No root, no namespaces; without root, only one's own id, and no
         // bridge on the host.
         BadInput {

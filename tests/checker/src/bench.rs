@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nslab_runtime::course::LESSONS;
 use nslab_runtime::{Binary, Flavour};
 use serde_json::{Value, json};
 
@@ -178,6 +179,12 @@ fn build_release(root: &Path) -> Result<PathBuf, String> {
             "solution-07",
             "--bin",
             "solution-08",
+        ])
+        .args([
+            "--bin",
+            &hardened().name(),
+            "--bin",
+            &before_hardening().name(),
         ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -449,7 +456,44 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         changes_the_host: false,
     });
+
+    // Lesson 10's cost: the same container, hardened and not.
+    let in_rootfs = |binary: Binary| {
+        let path = binary.path_in(release).display().to_string();
+        let argv = [
+            path.as_str(),
+            "--quiet",
+            "--rootfs",
+            &rootfs,
+            "--",
+            "/bin/true",
+        ];
+        entry(&format!("{binary} --rootfs"), &argv, None)
+    };
+    list.push(Comparison {
+        title: "Hardening (masks, capabilities, no_new_privs, seccomp) over the lesson before"
+            .into(),
+        slug: "harden".into(),
+        ours: in_rootfs(hardened()),
+        peers: vec![in_rootfs(before_hardening())],
+        skipped: Vec::new(),
+        pure_cgroup_v1_view: false,
+        changes_the_host: false,
+    });
     list
+}
+
+/// The first binary with lesson 10's hardening, and the one before it.
+fn hardened() -> Binary {
+    let harden = LESSONS
+        .iter()
+        .find(|lesson| lesson.slug == "harden")
+        .expect("the course has a harden lesson");
+    Binary::new(Flavour::Solution, harden.number)
+}
+
+fn before_hardening() -> Binary {
+    Binary::new(Flavour::Solution, hardened().level - 1)
 }
 
 /// What the `ip` script names, fixed, as hyperfine runs it once at a time:

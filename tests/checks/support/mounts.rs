@@ -1,7 +1,8 @@
 //! Lesson 04's material: the container's root filesystem (the shared
 //! cached one, or a private copy a check may change), the container's
 //! mount table in a shape that does not depend on the host, and the
-//! chroot-escape helper.
+//! static helpers built from C (lesson 04's chroot escape, lesson 10's
+//! doors).
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,9 @@ const FRESH: [&str; 5] = ["proc", "sysfs", "tmpfs", "devpts", "mqueue"];
 /// kind of a bind mount (ext4, btrfs...) and its flags come from the
 /// host's mount, so a bind shows as `bind`, with only `ro` or `rw`.
 ///
+/// Nothing below `/proc` shows: from lesson 10 on, that is its masked and
+/// read-only paths, which lesson 10's checks look at themselves.
+///
 /// `/sys` shows as `sysfs` with only `ro` or `rw`, and nothing below it:
 /// in lesson 05 it is the host's, bound read-only with the host's flags
 /// and the host's mounts below it (chapter 04, "What goes into the
@@ -81,7 +85,7 @@ pub fn mount_table(mountinfo: &str) -> String {
             let (root, point, options) = (fields.get(3)?, fields.get(4)?, fields.get(5)?);
             let kind = source.split_whitespace().next()?;
             let options: Vec<&str> = options.split(',').collect();
-            if point.starts_with("/sys/") {
+            if point.starts_with("/sys/") || point.starts_with("/proc/") {
                 return None;
             }
             let is_sys = *point == "/sys";

@@ -19,6 +19,8 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use nslab_runtime::course::LESSONS;
+
 use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::{self, Binary, Flavour};
@@ -106,6 +108,26 @@ impl Container {
     pub fn narrated(mut self) -> Container {
         self.flags.retain(|flag| flag != "--quiet");
         self
+    }
+
+    /// For a check of an earlier lesson whose probe needs what lesson 10
+    /// takes away on purpose (mounting inside, every capability, reading
+    /// `/proc/1/root` of an init that holds more capabilities): from
+    /// lesson 10 on, ask for it back with `--cap-add ALL --seccomp
+    /// unconfined`; before, nothing changes.
+    pub fn unhardened(self) -> Container {
+        let hardened = LESSONS
+            .iter()
+            .find(|lesson| lesson.slug == "harden")
+            .is_some_and(|harden| self.target.level >= harden.number);
+        if hardened {
+            self.flag("--cap-add")
+                .flag("ALL")
+                .flag("--seccomp")
+                .flag("unconfined")
+        } else {
+            self
+        }
     }
 
     pub fn flag(mut self, flag: impl Into<String>) -> Container {
