@@ -10,7 +10,9 @@ use serial_test::{file_parallel, file_serial};
 use crate::support::join::Named;
 use crate::support::mounts::{PrivateRootfs, shared_rootfs_flag};
 use crate::support::net::gateway;
-use crate::support::{Container, HostGuard, Outcome, Prepare, TempDir, static_helper};
+use crate::support::{
+    Container, HostGuard, Outcome, Prepare, TempDir, copy_program, static_helper,
+};
 use nslab_runtime::config::DEFAULT_SUBNET;
 use solution_10_harden::{MASKED_PATHS, READ_ONLY_PATHS};
 
@@ -52,7 +54,7 @@ fn rootfs_with_doors() -> PrivateRootfs {
     let rootfs = PrivateRootfs::new();
     let built = TempDir::new();
     let helper = static_helper("doors", &built.path);
-    std::fs::copy(&helper, rootfs.path.join("doors")).prepared("copy its helper into the rootfs");
+    copy_program(&helper, &rootfs.path.join("doors")).prepared("copy its helper into the rootfs");
     rootfs
 }
 
@@ -311,7 +313,7 @@ fn a_setuid_root_copy_gives_an_unprivileged_user_nothing() {
     let _host = HostGuard::begin();
     let rootfs = rootfs_with_doors();
     let setuid_copy = rootfs.path.join("setuid-doors");
-    std::fs::copy(rootfs.path.join("doors"), &setuid_copy).prepared("copy its helper");
+    copy_program(&rootfs.path.join("doors"), &setuid_copy).prepared("copy its helper");
     std::fs::set_permissions(&setuid_copy, std::fs::Permissions::from_mode(0o4755))
         .prepared("make its helper setuid root");
     // Unconfined: seccompiler sets no_new_privs itself before it installs

@@ -44,6 +44,25 @@ pub fn setup_failure(step: &str, why: impl std::fmt::Display) -> String {
     format!("the check could not {step}: {why} (not your code)")
 }
 
+/// Copy the program `from` to `to`, to be run from there. By `cp`, not
+/// `fs::copy`: while this process holds a file open for writing, every
+/// other check thread that forks hands the open file to its child until
+/// that child execs, and running the copy meanwhile fails with "Text file
+/// busy" (ETXTBSY). In `cp` the file is only ever open in `cp`.
+pub fn copy_program(from: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    let status = std::process::Command::new("cp")
+        .arg("--preserve=mode")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(|e| format!("run cp: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cp {} {}: {status}", from.display(), to.display()))
+    }
+}
+
 /// A directory under /tmp that is removed even if the check fails.
 #[derive(Debug)]
 pub struct TempDir {

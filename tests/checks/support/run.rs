@@ -351,7 +351,7 @@ impl User {
 /// checkout may be closed to others (under /root, 0700).
 fn readable_copy(name: &str) -> TempDir {
     let dir = TempDir::new();
-    std::fs::copy(target::path(&target::by_name(name)), dir.path.join(name))
+    super::copy_program(&target::path(&target::by_name(name)), &dir.path.join(name))
         .prepared("copy the binary for another user");
     std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
         .prepared("let others read the copy of the binary");
