@@ -23,6 +23,7 @@
 //! is called (panics, fault steps) is in [`crate::hooks`].
 // ANCHOR_END: life
 
+use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal, kill};
@@ -193,7 +194,19 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<()> {
 /// Wait with the lesson's `wait`. If that fails, kill the child rather
 /// than leave it running, and reap it ourselves.
 fn wait_for(process: &dyn Process, child: Pid) -> Result<Ending> {
-    let waited = lesson_code(|| process.wait(child).context("wait for the container"));
+    let waited = lesson_code(|| match process.wait(child) {
+        // A child that is not ours to wait for, though we cloned it: its
+        // exit signal is not SIGCHLD. clone(2) reads the flags' low byte
+        // as that signal, so a flag there (CLONE_NEWTIME is 0x80) changes
+        // it instead of making a namespace.
+        Err(Errno::ECHILD) => Err(Error::new("wait for the container")
+            .because(Errno::ECHILD)
+            .fix(
+                "clone(2) takes the low byte of its flags as the exit signal: does a \
+                 lesson's clone_flags return a flag clone(2) cannot take, such as CLONE_NEWTIME?",
+            )),
+        waited => waited.context("wait for the container"),
+    });
     let ending = waited.and_then(|status| {
         Ending::from_wait_status(status).ok_or_else(|| {
             Error::new(format!(
