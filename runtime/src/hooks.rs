@@ -158,30 +158,9 @@ pub fn undo_forgotten(run: &Run, makers: &Makers, kinds: &[&dyn Undo]) -> Result
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::config::Config;
-    use crate::scratch::Scratch;
-
-    /// A kind whose "thing on the host" is a file named in the record.
-    struct Marker;
-
-    impl Undo for Marker {
-        fn kind(&self) -> &'static str {
-            "marker"
-        }
-
-        fn released_by(&self) -> &'static str {
-            "marker::release"
-        }
-        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
-            let made = state::read_record(dir, self.kind()).unwrap_or_default();
-            let _ = std::fs::remove_file(made.trim());
-            state::remove_record(dir, self.kind())?;
-            Ok(vec![format!("removed {}", made.trim())])
-        }
-    }
+    use crate::scratch::{Marker, Scratch};
 
     #[test]
     fn a_record_a_cleanup_forgot_is_undone_and_names_the_lesson() {

@@ -385,27 +385,7 @@ pub fn container_dir_of(state_root: &Path, pid: Pid) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scratch::Scratch;
-
-    /// An undo kind for the tests: its "thing on the host" is a file
-    /// named in the record.
-    struct Marker;
-
-    impl Undo for Marker {
-        fn kind(&self) -> &'static str {
-            "marker"
-        }
-
-        fn released_by(&self) -> &'static str {
-            "marker::release"
-        }
-        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
-            let made = read_record(dir, self.kind()).unwrap_or_default();
-            let _ = fs::remove_file(made.trim());
-            remove_record(dir, self.kind())?;
-            Ok(vec![format!("removed the marker {}", made.trim())])
-        }
-    }
+    use crate::scratch::{Marker, Scratch};
 
     #[test]
     fn a_record_half_written_by_a_dead_runtime_is_removed_and_a_live_ones_kept() {
