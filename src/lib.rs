@@ -90,6 +90,18 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace_and_join(&lesson_07_join::JoinNamespaces),
         namespace_and_join(&solution_07_join::JoinNamespaces),
     ),
+    (
+        namespace(&lesson_08_cgroup::CgroupNamespace),
+        namespace(&solution_08_cgroup::CgroupNamespace),
+    ),
+    (
+        namespace(&lesson_09_time::TimeNamespace),
+        namespace(&solution_09_time::TimeNamespace),
+    ),
+    (
+        namespace(&lesson_10_harden::Harden),
+        namespace(&solution_10_harden::Harden),
+    ),
 ];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every

@@ -15,6 +15,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 use crate::config::{self, Config, IdMap, NetMode, Subnet, Volume};
 use crate::course::{Binary, Flavour, LESSONS, describe_lesson};
 use crate::error::{Error, Result};
+use crate::limits::{Cpus, Limits, Memory, Pids};
 
 /// Which lesson adds each flag and subcommand (by clap id), from the
 /// course manifest.
@@ -80,6 +81,27 @@ struct RunArgs {
     /// Name the container's network namespace NAME for `ip netns exec`
     #[arg(long, value_name = "NAME", value_parser = config::parse_name)]
     keep_net: Option<String>,
+    /// Limit the container's memory, e.g. 64m or 1g (no swap beyond it)
+    #[arg(long, value_name = "SIZE")]
+    memory: Option<Memory>,
+    /// Limit how many processes and threads the container may have at once
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pids_limit: Option<Pids>,
+    /// Limit the container's CPU time, in CPUs: 0.5 is half of one
+    #[arg(long, value_name = "CPUS", allow_negative_numbers = true)]
+    cpus: Option<Cpus>,
+    /// Start the container's boot-time and monotonic clocks at SECONDS (`uptime` inside)
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = config::parse_uptime)]
+    uptime: Option<u64>,
+    /// Give the container a capability beyond Docker's default 14 (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Take a capability away from the container (repeatable; ALL for every one)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// `unconfined` turns the default seccomp filter off [default: the filter]
+    #[arg(long, value_name = "PROFILE")]
+    seccomp: Option<String>,
     /// The command to run, after `--` [default: /bin/sh]
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -108,8 +130,8 @@ pub enum Tool {
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Start a container.
-    Run(Config),
+    /// Start a container (boxed: a `Config` is large beside a tool).
+    Run(Box<Config>),
     /// Use a tool on running containers.
     Tool(Tool),
     /// Print this text on stdout and exit 0 (`--help`).
@@ -165,7 +187,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
             "command argument {arg:?} contains a NUL byte"
         )));
     }
-    Ok(Request::Run(Config {
+    Ok(Request::Run(Box::new(Config {
         quiet: run.quiet,
         hostname: run.hostname,
         domainname: run.domainname,
@@ -179,13 +201,22 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         nat: run.nat,
         name: run.name,
         keep_net: run.keep_net,
+        limits: Limits {
+            memory: run.memory,
+            pids: run.pids_limit,
+            cpus: run.cpus,
+        },
+        uptime: run.uptime,
+        cap_add: run.cap_add,
+        cap_drop: run.cap_drop,
+        seccomp: run.seccomp,
         command: if run.command.is_empty() {
             vec![config::DEFAULT_COMMAND.to_string()]
         } else {
             run.command
         },
         oci: None,
-    }))
+    })))
 }
 
 fn refuse_later_lessons(matches: &ArgMatches, binary: Binary) -> Result<()> {
@@ -270,7 +301,7 @@ mod tests {
 
     fn config_at(level: u8, args: &[&str]) -> Config {
         match parse_at(level, args) {
-            Ok(Request::Run(config)) => config,
+            Ok(Request::Run(config)) => *config,
             other => panic!("expected a run request, got {other:?}"),
         }
     }
@@ -295,6 +326,33 @@ mod tests {
         let refused = parse_at(1, &["hostname"]).unwrap_err().to_string();
         assert!(refused.contains("'hostname'"), "{refused}");
         assert!(refused.contains("-- hostname"), "{refused}");
+    }
+
+    #[test]
+    fn limits_parse_at_lesson_8_and_bad_ones_are_one_line() {
+        let config = config_at(8, &["--memory=64m", "--pids-limit=100", "--cpus=0.5"]);
+        assert_eq!(config.limits.to_string(), "memory 64m, pids 100, cpus 0.5");
+        assert!(config_at(8, &[]).limits.is_empty());
+        for (args, words) in [
+            (&["--memory", "0"][..], "below 6m"),
+            (&["--memory", "lots"][..], "not a size"),
+            (&["--memory", "1k"][..], "below 6m"),
+            (&["--pids-limit", "0"][..], "no process"),
+            (&["--pids-limit", "-3"][..], "no process"),
+            (&["--cpus", "0"][..], "never"),
+            (&["--cpus", "1e9"][..], "more than the host has"),
+        ] {
+            let error = parse_at(8, args).unwrap_err();
+            let text = error.to_string();
+            assert!(
+                !text.contains('\n') && text.contains(words),
+                "{args:?}: {text}"
+            );
+            assert!(text.contains(args[0]), "{args:?}: {text}");
+            assert_eq!(error.status(), 125);
+        }
+        let refused = parse_at(7, &["--memory", "64m"]).unwrap_err().to_string();
+        assert!(refused.contains("lesson 08 (cgroup)"), "{refused}");
     }
 
     #[test]
@@ -337,6 +395,7 @@ mod tests {
             (&["--net", "bridge"][..], "lesson 06 (net)"),
             (&["ps"][..], "lesson 07 (join)"),
             (&["--keep-net", "web"][..], "lesson 07 (join)"),
+            (&["--uptime", "0"][..], "lesson 09 (time)"),
         ] {
             let error = parse_at(0, args).unwrap_err();
             assert!(error.to_string().contains(lesson), "{error}");
@@ -390,8 +449,12 @@ mod tests {
             &["--net", "host"][..],
             &["--name", "-x"][..],
             &["--no-such-flag"][..],
+            &["--uptime", "-1"][..],
+            &["--uptime", "abc"][..],
         ] {
-            let error = parse_at(7, args).unwrap_err().to_string();
+            let error = parse_at(crate::course::LAST_LESSON, args)
+                .unwrap_err()
+                .to_string();
             assert!(!error.contains('\n'), "{error}");
             assert!(error.contains("--help"), "{error}");
         }

@@ -10,11 +10,13 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::limits::Limits;
+
 /// The command run when none is given, as in the articles.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 pub const DEFAULT_HOSTNAME: &str = "container";
 /// `PATH` inside the container: the container gets a clean environment,
-/// never the host's (see ARCHITECTURE.md, "Environment").
+/// never the host's (see docs/decisions/0016-what-the-command-inherits.md).
 pub const CONTAINER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// The bridge network when `--subnet` is not given (lesson 06): a /24 from
 /// the private 10.0.0.0/8 that no common tool claims (Docker takes
@@ -51,6 +53,18 @@ pub struct Config {
     /// Lesson 07: the name under /run/netns that keeps the container's
     /// network namespace, for `ip netns exec`.
     pub keep_net: Option<String>,
+    /// Lesson 08: memory, processes and CPU time the container may use.
+    pub limits: Limits,
+    /// Lesson 09: what the container's boot-time and monotonic clocks
+    /// read when it starts, in seconds (`None`: the host's clocks).
+    pub uptime: Option<u64>,
+    /// Lesson 10: capabilities added to and dropped from Docker's default
+    /// set, as written on the command line (`SYS_TIME`, `cap_sys_time`,
+    /// `ALL`); the lesson decides which names exist.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Lesson 10: `--seccomp`, as written; `None` is the default filter.
+    pub seccomp: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
     /// Lesson 11: what an OCI bundle's `config.json` asks of the process
@@ -105,6 +119,11 @@ impl Default for Config {
             nat: false,
             name: None,
             keep_net: None,
+            limits: Limits::default(),
+            uptime: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
             command: vec![DEFAULT_COMMAND.to_string()],
             oci: None,
         }
@@ -335,9 +354,37 @@ pub fn parse_name(text: &str) -> Result<String, String> {
     }
 }
 
+/// A number of seconds for `--uptime`: digits only, 0 or more. Whether
+/// the kernel's clocks can show it is lesson 09's `validate`.
+pub fn parse_uptime(text: &str) -> Result<u64, String> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse() {
+        Ok(seconds) if digits => Ok(seconds),
+        _ => Err("use a whole number of seconds, 0 or more, like 0 or 86400".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uptimes_are_whole_seconds_from_zero() {
+        assert_eq!(parse_uptime("0"), Ok(0));
+        assert_eq!(parse_uptime("86400"), Ok(86400));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            "1d",
+            " 1",
+            "99999999999999999999",
+        ] {
+            assert!(parse_uptime(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
 
     #[test]
     fn volumes() {

@@ -11,6 +11,7 @@
 //!  5. state directory, in_parent hooks        b. wait for "go"
 //!  6. "go" ─────────────────────────────────► c. lessons' first_in_child, in_child hooks
 //!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
+//!     and mark the container ready (lesson 07: `exec` may enter it now)
 //!  8. wait for the child to end
 //!  9. lessons' cleanup hooks, in reverse; undo what they forgot; remove
 //!     the state directory
@@ -22,6 +23,7 @@
 //! is called (panics, fault steps) is in [`crate::hooks`].
 // ANCHOR_END: life
 
+use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal, kill};
@@ -38,6 +40,7 @@ use crate::namespace::Namespace;
 use crate::oci::inside::{self, StartGate};
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
+use crate::registry;
 use crate::run::Run;
 use crate::signals::{self, Forwarding};
 use crate::state::{self, Undo};
@@ -100,6 +103,9 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
         parent_end.release()?;
         fault::step("released");
         parent_end.wait_for_exec()?;
+        // Only now may `exec` enter it (lesson 07): before, it was half
+        // built.
+        registry::mark_ready(&run.container_dir)?;
         fault::step("running");
         Ok(())
     };
@@ -283,7 +289,19 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<Option<StartGate>> {
 /// Wait with the lesson's `wait`. If that fails, kill the child rather
 /// than leave it running, and reap it ourselves.
 fn wait_for(process: &dyn Process, child: Pid) -> Result<Ending> {
-    let waited = lesson_code(|| process.wait(child).context("wait for the container"));
+    let waited = lesson_code(|| match process.wait(child) {
+        // A child that is not ours to wait for, though we cloned it: its
+        // exit signal is not SIGCHLD. clone(2) reads the flags' low byte
+        // as that signal, so a flag there (CLONE_NEWTIME is 0x80) changes
+        // it instead of making a namespace.
+        Err(Errno::ECHILD) => Err(Error::new("wait for the container")
+            .because(Errno::ECHILD)
+            .fix(
+                "clone(2) takes the low byte of its flags as the exit signal: does a \
+                 lesson's clone_flags return a flag clone(2) cannot take, such as CLONE_NEWTIME?",
+            )),
+        waited => waited.context("wait for the container"),
+    });
     let ending = waited.and_then(|status| {
         Ending::from_wait_status(status).ok_or_else(|| {
             Error::new(format!(

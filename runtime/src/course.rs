@@ -109,6 +109,30 @@ pub const LESSONS: &[Lesson] = &[
         introduces: &["name", "keep_net", "ps", "ns", "exec"],
         adds: &[Part::Namespace, Part::Join],
     },
+    Lesson {
+        number: 8,
+        slug: "cgroup",
+        namespace: Some("cgroup"),
+        title: "Limits a container cannot escape, and a cgroup namespace",
+        introduces: &["memory", "pids_limit", "cpus"],
+        adds: &[Part::Namespace],
+    },
+    Lesson {
+        number: 9,
+        slug: "time",
+        namespace: Some("time"),
+        title: "Clocks of its own: a time namespace, and why clone(2) cannot make one",
+        introduces: &["uptime"],
+        adds: &[Part::Namespace],
+    },
+    Lesson {
+        number: 10,
+        slug: "harden",
+        namespace: None,
+        title: "Close the kernel's dangerous doors: capabilities, no_new_privs, seccomp, masked paths",
+        introduces: &["cap_add", "cap_drop", "seccomp"],
+        adds: &[Part::Namespace],
+    },
 ];
 
 /// The highest lesson number.
@@ -261,6 +285,15 @@ impl Binary {
             Flavour::Exercise if lesson == self.level => Source::Exercise,
             Flavour::Exercise | Flavour::Solution => Source::Solution,
         }
+    }
+
+    /// Whether one of its lessons brings the flag or subcommand `id` (a
+    /// clap id, as in [`Lesson::introduces`]).
+    pub fn has_flag(&self, id: &str) -> bool {
+        LESSONS
+            .iter()
+            .take(usize::from(self.level) + 1)
+            .any(|lesson| lesson.introduces.contains(&id))
     }
 
     /// The same lessons, another flavour.

@@ -28,9 +28,16 @@ pub fn main(parts: Parts) -> ExitCode {
         }
         Ok(Request::Run(config)) => {
             transcript::set_quiet(config.quiet);
-            container::run(&parts, &Run::new(config), leftovers::UNDO_KINDS)
+            container::run(&parts, &Run::new(*config), leftovers::UNDO_KINDS)
         }
-        Ok(Request::Tool(tool)) => join::run_tool(tool, &state::root(), parts.join, parts.process),
+        Ok(Request::Tool(tool)) => join::run_tool(
+            tool,
+            &state::root(),
+            parts.join,
+            parts.process,
+            parts.binary.has_flag("memory"),
+            &parts.namespaces,
+        ),
         Err(error) => Err(error),
     };
     ExitCode::from(outcome.unwrap_or_else(|error| {

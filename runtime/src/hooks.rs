@@ -77,8 +77,9 @@ impl Lessons<'_> {
     /// In the child: every lesson's `first_in_child`, then (after `between`)
     /// every lesson's `in_child`.
     pub fn in_child(&self, run: &Run, between: impl FnOnce()) -> Result<()> {
-        for namespace in self.namespaces {
+        for (k, namespace) in self.namespaces.iter().enumerate() {
             lesson_code(|| namespace.first_in_child(run))?;
+            fault::step_after("first_in_child", k);
         }
         between();
         for (k, namespace) in self.namespaces.iter().enumerate() {
@@ -96,6 +97,9 @@ impl Lessons<'_> {
             .enumerate()
             .rev()
             .map(|(k, namespace)| {
+                if fault::skipped("cleanup", k) {
+                    return Ok(());
+                }
                 let cleaned = lesson_code(|| namespace.cleanup(run, child));
                 fault::step_after("cleanup", k);
                 cleaned
@@ -138,36 +142,25 @@ pub fn undo_forgotten(run: &Run, makers: &Makers, kinds: &[&dyn Undo]) -> Result
         hooks.join(" and "),
         left.join(", ")
     ));
+    let calls: Vec<&str> = left
+        .iter()
+        .filter_map(|kind| kinds.iter().find(|undo| undo.kind() == kind))
+        .map(|undo| undo.released_by())
+        .collect();
+    let release = format!("call {} in cleanup", calls.join(" and "));
     Err(if still.is_empty() {
-        error.fix("release what in_parent made in cleanup (the chapter's cleanup section)")
+        error.fix(format!("{release} (the chapter's cleanup section)"))
     } else {
-        error.fix("run `just clean`, then release what in_parent made in cleanup")
+        error.fix(format!("run `just clean`, then {release}"))
     })
 }
 // ANCHOR_END: forgotten
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::config::Config;
-    use crate::scratch::Scratch;
-
-    /// A kind whose "thing on the host" is a file named in the record.
-    struct Marker;
-
-    impl Undo for Marker {
-        fn kind(&self) -> &'static str {
-            "marker"
-        }
-        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
-            let made = state::read_record(dir, self.kind()).unwrap_or_default();
-            let _ = std::fs::remove_file(made.trim());
-            state::remove_record(dir, self.kind())?;
-            Ok(vec![format!("removed {}", made.trim())])
-        }
-    }
+    use crate::scratch::{Marker, Scratch};
 
     #[test]
     fn a_record_a_cleanup_forgot_is_undone_and_names_the_lesson() {

@@ -10,15 +10,16 @@ use nix::unistd::{Pid, Uid};
 
 use crate::error::Result;
 use crate::state::{self, Tidy, Undo};
-use crate::{netns, network, oci, registry};
+use crate::{cgroup, netns, network, oci, registry};
 
 /// Every kind of undo record, in the order lessons make them (lesson 06's
-/// lease, lesson 07's name and kept network namespace); they are undone in
-/// the reverse order.
+/// lease, lesson 07's name and kept network namespace, lesson 08's
+/// cgroup); they are undone in the reverse order.
 pub const UNDO_KINDS: &[&dyn Undo] = &[
     &network::LeaseUndo,
     &registry::NameUndo,
     &netns::KeptNetnsUndo,
+    &cgroup::CgroupUndo,
 ];
 
 /// `just clean` for one state directory.
@@ -53,6 +54,9 @@ pub fn clean_everyones() -> Result<(Vec<String>, Vec<String>)> {
                 .map(|line| format!("{whose}: {line}")),
         );
     }
+    if Uid::effective().is_root() {
+        done.extend(cgroup::remove_empty_parents());
+    }
     Ok((looked, done))
 }
 
@@ -79,6 +83,24 @@ pub fn look() -> Vec<String> {
         }
     }
     found
+}
+
+/// Before a run of the checks: refuse to start on a host with leftovers,
+/// whose removal by correct code the host guard would blame on it, in one
+/// message that lists them and names the fix.
+pub fn refuse_if_any() -> std::result::Result<(), String> {
+    let found = look();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "leftovers of an earlier run: run `just clean`, then this again. Found:\n{}",
+        found
+            .iter()
+            .map(|line| format!("  - {line}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
 }
 
 /// The state directories to tidy: as root, every user's; otherwise ours.

@@ -17,8 +17,10 @@
 //! the host ([`network`]) for lesson 06, and for lesson 07 the registry
 //! of named containers ([`registry`]), the tools `ps`, `ns` and `exec`
 //! with the [`Join`] contract ([`join`]) and named network namespaces
-//! ([`netns`]).
+//! ([`netns`]); for lesson 08 the resource limits ([`limits`]) and the
+//! host's control groups ([`cgroup`]).
 
+pub mod cgroup;
 pub mod cli;
 pub mod command;
 pub mod conf;
@@ -31,6 +33,7 @@ pub mod fault;
 pub mod hooks;
 pub mod join;
 pub mod leftovers;
+pub mod limits;
 pub mod namespace;
 pub mod netlink;
 pub mod netns;
@@ -55,6 +58,7 @@ pub use course::{Binary, Flavour};
 pub use entry::main;
 pub use error::{Context, Error, Result};
 pub use join::Join;
+pub use limits::Limits;
 pub use namespace::Namespace;
 pub use process::{Ending, Process};
 pub use registry::Entry;

@@ -24,6 +24,7 @@ use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 
 use crate::Result;
+use crate::config::Config;
 use crate::run::Run;
 
 // ANCHOR: namespace
@@ -57,6 +58,16 @@ pub trait Namespace: Sync {
     /// Runs in the child, inside the new namespaces, before `exec`.
     fn in_child(&self, run: &Run) -> Result<()> {
         let _ = run;
+        Ok(())
+    }
+
+    /// Runs in a process that `exec NAME` (lesson 07) has put inside this
+    /// running container, just before it becomes the command: for what
+    /// must hold for every process of the container, not only its first
+    /// (lesson 10's capabilities and seccomp filter). `command` carries
+    /// the container's own flags, from its registry entry.
+    fn in_joined(&self, command: &Config) -> Result<()> {
+        let _ = command;
         Ok(())
     }
 

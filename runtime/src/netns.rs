@@ -137,6 +137,10 @@ impl Undo for KeptNetnsUndo {
         RECORD
     }
 
+    fn released_by(&self) -> &'static str {
+        "netns::release"
+    }
+
     fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         release(dir).map(|done| done.into_iter().collect())
     }

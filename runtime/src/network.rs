@@ -287,6 +287,10 @@ impl Undo for LeaseUndo {
         LEASE
     }
 
+    fn released_by(&self) -> &'static str {
+        "network::release"
+    }
+
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
         match state::owner(dir) {
             Some(runtime) => release(state_root, runtime),
@@ -427,7 +431,7 @@ fn disable_nat(state_root: &Path) -> Result<Vec<String>> {
 /// Run an nftables script with `nft -f -`. nftables speaks netlink too,
 /// but its messages (batches of tables, chains and rule expressions) are
 /// a language of their own; one rule is not worth it, so we let `nft`
-/// translate (see ARCHITECTURE.md).
+/// translate (see docs/decisions/0014-bridge-network.md).
 fn nft(script: &str) -> Result<()> {
     let mut child = Command::new("nft")
         .args(["-f", "-"])

@@ -14,6 +14,13 @@
 //! removed after the name is released ([`NameUndo`]), so `just clean` finds
 //! it however the run went.
 //!
+//! A name is claimed while the container is still being set up (so that
+//! two runtimes cannot both get it), but the container counts as running
+//! only once its command has started: the core then writes `ready` in its
+//! directory ([`mark_ready`]). Until then `exec` would enter a half-built
+//! container (no root filesystem yet, no network), so it is refused as
+//! "starting".
+//!
 //! An entry is never trusted. A runtime killed by SIGKILL leaves its name
 //! behind, and its PIDs are reused sooner or later: an entry counts only
 //! while its runtime lives and the process with its PID started at the
@@ -37,6 +44,16 @@ pub const NAMES: &str = "names";
 /// The entry's kind of undo record, in the container's directory.
 pub const ENTRY: &str = "name";
 
+/// The file in a container's directory that says its command has
+/// started: set up, and ready for `exec`.
+pub const READY: &str = "ready";
+
+/// The core, once the container's command has started: it may be entered.
+pub fn mark_ready(container_dir: &Path) -> Result<()> {
+    let path = container_dir.join(READY);
+    fs::write(&path, "").with_context(|| format!("write {}", path.display()))
+}
+
 /// What the registry knows about a running container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -53,6 +70,11 @@ pub struct Entry {
     pub hostname: String,
     pub rootfs: Option<PathBuf>,
     pub command: Vec<String>,
+    /// Lesson 10's flags as the container was started with them, so that
+    /// `exec` hardens what it starts the same way.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub seccomp: Option<String>,
 }
 
 /// When process `pid` started, in clock ticks after boot: field 22 of
@@ -94,6 +116,14 @@ impl Entry {
         for arg in &self.command {
             text.push_str(&format!("arg={}\n", escape(arg)));
         }
+        for (key, names) in [("cap_add", &self.cap_add), ("cap_drop", &self.cap_drop)] {
+            for name in names {
+                text.push_str(&format!("{key}={}\n", escape(name)));
+            }
+        }
+        if let Some(seccomp) = &self.seccomp {
+            text.push_str(&format!("seccomp={}\n", escape(seccomp)));
+        }
         text
     }
 
@@ -107,6 +137,9 @@ impl Entry {
             hostname: String::new(),
             rootfs: None,
             command: Vec::new(),
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            seccomp: None,
         };
         for line in text.lines() {
             let (key, value) = line.split_once('=')?;
@@ -119,6 +152,9 @@ impl Entry {
                 "hostname" => entry.hostname = value.to_string(),
                 "rootfs" => entry.rootfs = Some(PathBuf::from(unescape(value))),
                 "arg" => entry.command.push(unescape(value)),
+                "cap_add" => entry.cap_add.push(unescape(value)),
+                "cap_drop" => entry.cap_drop.push(unescape(value)),
+                "seccomp" => entry.seccomp = Some(unescape(value)),
                 _ => {}
             }
         }
@@ -159,6 +195,9 @@ pub fn name_path(state_root: &Path, name: &str) -> PathBuf {
 pub enum Missing {
     /// No container was ever registered under it (or it ended cleanly).
     Unknown,
+    /// Registered, and still being set up: its command has not started,
+    /// so it must not be entered yet.
+    Starting(Entry),
     /// An entry was there, left by a runtime that did not end cleanly;
     /// it has been removed. Says why it was stale.
     Stale(String),
@@ -166,13 +205,18 @@ pub enum Missing {
 
 /// The running container registered as `name` under `state_root`. A
 /// stale entry is removed, and reported as such.
+#[allow(
+    clippy::result_large_err,
+    reason = "a still-starting entry is as large as a running one, and read once per tool call"
+)]
 pub fn find(state_root: &Path, name: &str) -> std::result::Result<Entry, Missing> {
     let link = name_path(state_root, name);
     let Ok(target) = fs::read_link(&link) else {
         return Err(Missing::Unknown);
     };
     let why = match look_up(state_root, &link, &target) {
-        Ok(entry) => return Ok(entry),
+        Ok(entry) if is_ready(&link, &target) => return Ok(entry),
+        Ok(entry) => return Err(Missing::Starting(entry)),
         Err(why) => why,
     };
     remove_link_if(&link, &target);
@@ -200,6 +244,12 @@ fn look_up(state_root: &Path, link: &Path, target: &Path) -> std::result::Result
 /// Remove `link` if it still points at `target`: another runtime may have
 /// taken the name since we read it. The last name out removes `names`
 /// (it fails while others remain), so that no trace stays on the host.
+/// Whether the container the name `link` points at has been marked ready.
+fn is_ready(link: &Path, target: &Path) -> bool {
+    let dir = link.parent().unwrap_or(link).join(target);
+    dir.join(READY).exists()
+}
+
 fn remove_link_if(link: &Path, target: &Path) {
     if fs::read_link(link).is_ok_and(|now| now == target) {
         let _ = fs::remove_file(link);
@@ -213,6 +263,13 @@ fn remove_link_if(link: &Path, target: &Path) {
 pub fn not_running(name: &str, missing: &Missing) -> Error {
     let what = match missing {
         Missing::Unknown => format!("container {name:?} is not running"),
+        Missing::Starting(entry) => {
+            return Error::new(format!(
+                "container {name:?} is still starting (pid {}): its command has not started yet",
+                entry.pid
+            ))
+            .fix("try again in a moment");
+        }
         Missing::Stale(why) => {
             format!("container {name:?} is not running: its stale entry was removed ({why})")
         }
@@ -224,7 +281,7 @@ pub fn not_running(name: &str, missing: &Missing) -> Error {
 /// removed. For `validate`: nothing exists yet.
 pub fn refuse_if_taken(state_root: &Path, name: &str) -> Result<()> {
     match find(state_root, name) {
-        Ok(entry) => Err(taken(name, &entry)),
+        Ok(entry) | Err(Missing::Starting(entry)) => Err(taken(name, &entry)),
         Err(_) => Ok(()),
     }
 }
@@ -255,7 +312,8 @@ pub fn register(state_root: &Path, container_dir: &Path, entry: &Entry) -> Resul
         match symlink(&target, &link) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                if let Ok(running) = find(state_root, &entry.name) {
+                if let Ok(running) | Err(Missing::Starting(running)) = find(state_root, &entry.name)
+                {
                     return Err(taken(&entry.name, &running));
                 }
             }
@@ -284,6 +342,10 @@ pub struct NameUndo;
 impl Undo for NameUndo {
     fn kind(&self) -> &'static str {
         ENTRY
+    }
+
+    fn released_by(&self) -> &'static str {
+        "registry::unregister"
     }
 
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>> {
@@ -378,13 +440,35 @@ mod tests {
             hostname: "box".into(),
             rootfs: Some(PathBuf::from("/srv/root\nfs")),
             command: vec!["sh".into(), "-c".into(), r"echo a\b".into()],
+            cap_add: vec!["SYS_TIME".into()],
+            cap_drop: vec!["ALL".into()],
+            seccomp: Some("unconfined".into()),
         }
     }
 
+    /// Registered, and its command started.
     fn registered(root: &Path, entry: &Entry) -> Result<()> {
         let dir = state::container_dir_of(root, entry.runtime);
         state::create_container_dir(&dir)?;
-        register(root, &dir, entry)
+        register(root, &dir, entry)?;
+        mark_ready(&dir)
+    }
+
+    #[test]
+    fn a_container_still_starting_is_not_found_but_holds_its_name() {
+        let root = Scratch::new("registry-starting");
+        let root = &root.0;
+        let entry = entry_for("web", Pid::this(), Pid::this());
+        let dir = state::container_dir_of(root, entry.runtime);
+        state::create_container_dir(&dir).unwrap();
+        register(root, &dir, &entry).unwrap();
+        assert_eq!(find(root, "web"), Err(Missing::Starting(entry.clone())));
+        let refused = not_running("web", &find(root, "web").unwrap_err()).to_string();
+        assert!(refused.contains("still starting"), "{refused}");
+        assert!(refuse_if_taken(root, "web").is_err());
+        assert!(running(root).is_empty());
+        mark_ready(&dir).unwrap();
+        assert_eq!(find(root, "web"), Ok(entry));
     }
 
     #[test]

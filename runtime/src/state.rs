@@ -156,7 +156,11 @@ pub fn write_record(dir: &Path, kind: &str, text: &str) -> Result<()> {
         .mode(0o700)
         .create(dir.join(UNDO))
         .with_context(what)?;
-    let partial = dir.join(UNDO).join(format!(".{kind}.new"));
+    // Named after its writer, so that a writer killed before the rename
+    // leaves a half-written record `clean` knows for a leftover.
+    let partial = dir
+        .join(UNDO)
+        .join(format!(".{kind}.{}.new", std::process::id()));
     fs::write(&partial, text)
         .and_then(|()| fs::rename(&partial, record_path(dir, kind)))
         .with_context(what)
@@ -210,6 +214,10 @@ pub trait Undo: Sync {
     /// describes, then remove the record. Idempotent. Returns what it
     /// did, a sentence each.
     fn undo(&self, state_root: &Path, dir: &Path) -> Result<Vec<String>>;
+
+    /// The call a lesson's `cleanup` makes to release it (e.g.
+    /// `network::release`), named when a `cleanup` forgot it.
+    fn released_by(&self) -> &'static str;
 
     /// Find this kind's leftovers on the host by what they are, with no
     /// record left (a record lost with a deleted directory, a release
@@ -302,6 +310,9 @@ pub fn clean(state_root: &Path, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
     for dir in leftovers(state_root) {
         done.extend(clean_up_container(state_root, &dir, kinds)?);
     }
+    done.extend(remove_half_written(&state_root.join(UNDO), |pid| {
+        !runtime_is_alive(pid)
+    }));
     for kind in kinds.iter().rev() {
         done.extend(kind.sweep(state_root, Tidy::Remove)?);
     }
@@ -309,11 +320,42 @@ pub fn clean(state_root: &Path, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
 }
 // ANCHOR_END: clean
 
+/// Remove the half-written records (`.KIND.PID.new`) in `undo_dir` whose
+/// writer is `gone`: killed between writing and renaming, so what the
+/// record was to describe was never made.
+fn remove_half_written(undo_dir: &Path, gone: impl Fn(i32) -> bool) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(undo_dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let writer = name
+                .to_str()
+                .and_then(|name| name.strip_prefix('.')?.strip_suffix(".new"))
+                .and_then(|kind_and_pid| kind_and_pid.rsplit_once('.'))
+                .and_then(|(_, pid)| pid.parse().ok());
+            writer.is_some_and(&gone)
+        })
+        .filter(|entry| fs::remove_file(entry.path()).is_ok())
+        .map(|entry| {
+            format!(
+                "removed the half-written undo record {}",
+                entry.path().display()
+            )
+        })
+        .collect()
+}
+
 /// What `just clean` does for one runtime, `runtime`, that a tool has just
 /// killed: it may not be reaped yet, so its PID still looks alive.
 pub fn clean_up_after(state_root: &Path, runtime: Pid, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
     let dir = container_dir_of(state_root, runtime);
     let mut done = clean_up_container(state_root, &dir, kinds)?;
+    done.extend(remove_half_written(&state_root.join(UNDO), |pid| {
+        pid == runtime.as_raw() || !runtime_is_alive(pid)
+    }));
     for kind in kinds.iter().rev() {
         done.extend(kind.sweep(state_root, Tidy::Remove)?);
     }
@@ -343,22 +385,22 @@ pub fn container_dir_of(state_root: &Path, pid: Pid) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scratch::Scratch;
+    use crate::scratch::{Marker, Scratch};
 
-    /// An undo kind for the tests: its "thing on the host" is a file
-    /// named in the record.
-    struct Marker;
-
-    impl Undo for Marker {
-        fn kind(&self) -> &'static str {
-            "marker"
+    #[test]
+    fn a_record_half_written_by_a_dead_runtime_is_removed_and_a_live_ones_kept() {
+        let scratch = Scratch::new("half-written");
+        let undo = scratch.0.join(UNDO);
+        fs::create_dir_all(&undo).unwrap();
+        let dead = undo.join(".ip_forward.4194305.new");
+        let live = undo.join(format!(".ip_forward.{}.new", std::process::id()));
+        let whole = undo.join("ip_forward");
+        for file in [&dead, &live, &whole] {
+            fs::write(file, "0").unwrap();
         }
-        fn undo(&self, _state_root: &Path, dir: &Path) -> Result<Vec<String>> {
-            let made = read_record(dir, self.kind()).unwrap_or_default();
-            let _ = fs::remove_file(made.trim());
-            remove_record(dir, self.kind())?;
-            Ok(vec![format!("removed the marker {}", made.trim())])
-        }
+        let done = remove_half_written(&undo, |pid| !runtime_is_alive(pid));
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert!(!dead.exists() && live.exists() && whole.exists());
     }
 
     #[test]

@@ -11,3 +11,11 @@ pub fn set_domainname(name: &str) -> nix::Result<()> {
     Errno::result(result).map(drop)
 }
 // ANCHOR_END: set_domainname
+
+// ANCHOR: clone_newtime
+/// `CLONE_NEWTIME` (Linux 5.6), which nix does not name: the flag of a
+/// time namespace for unshare(2), setns(2) and clone3(2). Not for
+/// clone(2), where its bit (0x80) lies in the exit signal's byte.
+pub const CLONE_NEWTIME: nix::sched::CloneFlags =
+    nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
+// ANCHOR_END: clone_newtime

@@ -30,6 +30,15 @@ pub fn container(line: fmt::Arguments<'_>) {
     say("container", line);
 }
 
+/// A line the user must see even with `--quiet`, as the runtime prints
+/// its errors (`solution-08: ...`): what happened to the container that
+/// its exit status alone does not tell (lesson 08: the OOM killer).
+pub fn notice(line: fmt::Arguments<'_>) {
+    let program = std::env::args().next().unwrap_or_default();
+    let program = program.rsplit('/').next().unwrap_or("nslab");
+    eprintln!("{program}: {line}");
+}
+
 fn say(who: &str, line: fmt::Arguments<'_>) {
     if !QUIET.load(Ordering::Relaxed) {
         // getpid() is the point: it shows which PID namespace we are in.

@@ -1,6 +1,7 @@
 //! The runtime's modules import one way: no module imports one that
 //! imports it back, however far round. Read from the source, so it needs
-//! no tool: every `crate::NAME` a module's non-test code mentions is an
+//! no tool: every `crate::NAME` a module's non-test code (not its
+//! comments) mentions is an
 //! edge to module NAME (a name `lib.rs` re-exports counts as an edge to the
 //! module it comes from). `cargo test -p nslab-runtime --test layers`.
 
@@ -48,14 +49,14 @@ fn graph() -> Graph {
         .map(|(module, path)| {
             let text = fs::read_to_string(path).expect("read");
             let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
-            // A doc comment's link (`[`crate::cli`]`) is no import.
+            // Comments may point anywhere (a doc link up to the module that
+            // uses this one explains it); only code makes a layer depend on another.
             let code: String = code
                 .lines()
                 .filter(|line| !line.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let code = code.as_str();
-            let mut edges: BTreeSet<String> = crate_paths(code)
+                .map(|line| format!("{line}\n"))
+                .collect();
+            let mut edges: BTreeSet<String> = crate_paths(&code)
                 .into_iter()
                 .filter_map(|path| resolve(&path, &modules, &reexports))
                 .filter(|target| target != module)

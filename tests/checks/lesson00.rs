@@ -4,7 +4,7 @@
 use nix::sys::signal::Signal;
 use serial_test::file_parallel;
 
-use crate::support::{Container, HostGuard, TempDir, random_hex};
+use crate::support::{Container, HostGuard, Outcome, TempDir, random_hex};
 
 #[test]
 #[ignore = "needs root"]
@@ -89,4 +89,36 @@ fn a_file_that_is_not_executable_gives_126() {
         .run(&[&file])
         .expect_one_error_line(126, &["not-a-program"])
         .expect_stdout("");
+}
+
+/// `exec` is given the container's environment; a call that takes none
+/// (`execvp`) hands the command the runtime's own, whatever secret the
+/// caller's shell holds.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn the_command_gets_the_containers_environment_not_the_hosts() {
+    let _host = HostGuard::begin();
+    let secret = random_hex(8);
+    let container = Container::for_lesson(0);
+    let script = "echo \"container=$container secret=$NSLAB_SECRET\"";
+    let output = container
+        .command(&["sh", "-c", script])
+        .env("NSLAB_SECRET", &secret)
+        .output()
+        .expect("run the runtime");
+    let outcome = Outcome::from_output(
+        format!(
+            "NSLAB_SECRET={secret} {}",
+            container.invocation(&["sh", "-c", script])
+        ),
+        &output,
+    );
+    outcome.expect_success();
+    if outcome.stdout != "container=nslab secret=\n" {
+        outcome.fail(
+            "should give the command exactly the environment `exec` gets as `env` \
+             (container=nslab, and nothing of the runtime's own, like NSLAB_SECRET)",
+        );
+    }
 }

@@ -102,6 +102,20 @@ fn a_hostname_longer_than_64_bytes_is_refused_before_anything_starts() {
         .flag(&too_long)
         .run(&["true"])
         .expect_one_error_line(125, &["hostname", "64"]);
+    // The kernel counts bytes: 22 characters of 3 bytes each are 66.
+    Container::for_lesson(1)
+        .narrated()
+        .flag("--hostname")
+        .flag("容".repeat(22))
+        .run(&["true"])
+        .expect_one_error_line(125, &["hostname", "64"]);
+    // The domain name lives in a field of the same size.
+    Container::for_lesson(1)
+        .narrated()
+        .flag("--domainname")
+        .flag(&too_long)
+        .run(&["true"])
+        .expect_one_error_line(125, &["domainname", "64"]);
     // 64 bytes is the longest name the kernel takes, and must work.
     let longest = "y".repeat(64);
     Container::for_lesson(1)

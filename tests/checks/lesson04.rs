@@ -14,7 +14,8 @@ use std::path::Path;
 use serial_test::file_parallel;
 
 use crate::support::mounts::{
-    PrivateRootfs, escape_helper, mount_table, shared_rootfs, shared_rootfs_flag,
+    PrivateRootfs, escape_helper, explain_mount_table, mount_table, shared_rootfs,
+    shared_rootfs_flag,
 };
 use crate::support::{
     Container, HostGuard, Outcome, Prepare, TempDir, expect_a_namespace_of_its_own, random_hex,
@@ -122,7 +123,9 @@ fn a_mount_inside_never_reaches_a_host_whose_mounts_are_shared() {
         "mount -t tmpfs {probe} {} && grep -c {probe} /proc/self/mountinfo",
         target.path.display()
     );
-    let container = Container::for_lesson(4).shell_command(&["sh", "-c", &inside]);
+    let container = Container::for_lesson(4)
+        .unhardened()
+        .shell_command(&["sh", "-c", &inside]);
     let outcome = in_a_throwaway_mount_namespace(&format!(
         "mount --make-rshared / && {container} || exit $?; \
          echo \"mounts of {probe} outside: $(grep -c {probe} /proc/self/mountinfo)\""
@@ -186,6 +189,12 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
          echo ---; cat /proc/self/mountinfo"
     );
     let outcome = with_rootfs(&shared_rootfs_flag()).run(&["sh", "-c", &script]);
+    if outcome.stderr.contains("/proc/self/mountinfo") {
+        outcome.fail(
+            "should have a proc of its own, but /proc/self/mountinfo is missing inside: \
+             `mount_proc` must mount proc on the `target` it is given (the rootfs's proc)",
+        );
+    }
     outcome.expect_success();
     let parts: Vec<&str> = outcome.stdout.split("---\n").collect();
     let [listed, found, mountinfo] = parts.as_slice() else {
@@ -210,7 +219,9 @@ fn the_rootfs_is_the_containers_root_and_the_host_is_gone() {
              the host's root is still reachable (unmount the old root after pivot_root)"
         ));
     }
-    insta::assert_snapshot!("mounts-inside-the-rootfs", mount_table(mountinfo));
+    let table = mount_table(mountinfo);
+    explain_mount_table("lesson04", "mounts-inside-the-rootfs", &table);
+    insta::assert_snapshot!("mounts-inside-the-rootfs", table);
 }
 
 #[test]
@@ -370,7 +381,9 @@ fn dev_holds_only_the_containers_devices() {
 #[file_parallel(host)]
 fn with_init_the_rootfs_works_and_init_keeps_nothing_of_the_host() {
     let _host = HostGuard::begin();
-    let container = with_rootfs(&shared_rootfs_flag()).flag("--init");
+    let container = with_rootfs(&shared_rootfs_flag())
+        .flag("--init")
+        .unhardened();
     let outcome = container.run(&[
         "sh",
         "-c",
@@ -420,21 +433,24 @@ fn after_exit_the_rootfs_can_be_removed() {
 fn a_symlink_in_the_rootfs_cannot_place_a_volume_outside_it() {
     let _host = HostGuard::begin();
     let rootfs = PrivateRootfs::new();
-    // The image's /data points at /etc: inside the container, that is the
-    // container's /etc; on the host, resolved naively, the host's.
-    symlink("/etc", rootfs.path.join("data")).prepared("plant the symlink");
+    // The image's /LINK points at /etc: inside the container, that is the
+    // container's /etc; on the host, resolved naively, the host's. LINK is
+    // a name no rootfs has: a learner's `--volume X:/data` run may have
+    // made /data in the course rootfs this one is copied from.
+    let link = format!("nslab-link-{}", random_hex(4));
+    symlink("/etc", rootfs.path.join(&link)).prepared("plant the symlink");
     let name = format!("nslab-volume-{}", random_hex(4));
     let shared = TempDir::new();
     fs::write(shared.path.join("file"), "from the volume\n").prepared("write a file");
     let on_the_host = Path::new("/etc").join(&name);
     let outcome = with_rootfs(&rootfs.flag())
-        .flag(volume(&shared.path, &format!("/data/{name}")))
+        .flag(volume(&shared.path, &format!("/{link}/{name}")))
         .run(&["cat", &format!("/etc/{name}/file")]);
     let leaked = on_the_host.exists();
     if leaked {
         let _ = fs::remove_dir(&on_the_host);
         outcome.fail(&format!(
-            "created the mount point {} on the host: the symlink /data -> /etc in the \
+            "created the mount point {} on the host: the symlink /{link} -> /etc in the \
              rootfs must be followed inside the rootfs",
             on_the_host.display()
         ));

@@ -17,7 +17,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serial_test::file_parallel;
 
-use crate::support::mounts::{PrivateRootfs, mount_table};
+use crate::support::mounts::{PrivateRootfs, explain_mount_table, mount_table};
 use crate::support::procs::{self, Process};
 use crate::support::{
     Container, HostGuard, NOBODY, Outcome, Prepare, TempDir, User, host_namespace,
@@ -155,7 +155,9 @@ fn as_nobody_hostname_proc_and_rootfs_work() {
              namespace belongs to the container's user namespace",
         );
     }
-    insta::assert_snapshot!("mounts-inside-as-nobody", mount_table(mountinfo));
+    let table = mount_table(mountinfo);
+    explain_mount_table("lesson05", "mounts-inside-as-nobody", &table);
+    insta::assert_snapshot!("mounts-inside-as-nobody", table);
 }
 
 #[test]
@@ -220,7 +222,7 @@ fn capabilities_are_full_inside_and_the_host_sees_nobody() {
         .parse()
         .prepared("read cap_last_cap as a number");
     let every_capability = format!("{:016x}", (1u64 << (last_cap + 1)) - 1);
-    let mut running = by_nobody().start(&[
+    let mut running = by_nobody().unhardened().start(&[
         "sh",
         "-c",
         "grep CapEff /proc/self/status; echo ready; exec sleep 30",

@@ -209,7 +209,8 @@ fn while_it_runs_the_host_sees_its_veth_on_the_bridge_and_afterwards_nothing() {
     if !left.is_empty() || lease_file(runtime).exists() {
         outcome.fail(&format!(
             "should leave nothing behind when it ends, but the host still has {left:?}, and \
-             the lease {} is {}",
+             the lease {} is {}: `cleanup` must release them (`network::release`: the veth \
+             pair, the lease, and the bridge once no other container uses it)",
             lease_file(runtime).display(),
             if lease_file(runtime).exists() {
                 "there"

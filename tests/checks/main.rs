@@ -8,6 +8,9 @@
 //! * `reliability::*`: the runtime as a whole under abuse (bad inputs,
 //!   kills at every step, signals, statuses, leaks); never graded as a
 //!   lesson, always run against the reference binaries.
+//! * `rough_edges::*`: what learners ran into (issue 13) stays gone: a
+//!   changed course rootfs, a forgotten or killed lesson 06, `exec` into a
+//!   half-built container, signals sent to `exec`; reference binaries.
 //! * `course::*`: the course itself is consistent (hints, chapters,
 //!   exercises match their solutions).
 //! * `manifest::*`: the course manifest is the only list of lessons.
@@ -24,9 +27,13 @@ mod lesson04;
 mod lesson05;
 mod lesson06;
 mod lesson07;
+mod lesson08;
+mod lesson09;
+mod lesson10;
 mod manifest;
 mod oci;
 mod properties;
 mod reliability;
+mod rough_edges;
 mod runtime_core;
 mod support;

@@ -1,10 +1,16 @@
 //! Property tests of the reference solutions' own validation (the core's
 //! parsers have theirs in runtime/tests/parsers.rs). Unprivileged.
 
+use nslab_runtime::cgroup::v1_writes;
+use nslab_runtime::limits::{
+    CPU_PERIOD_US, Cpus, Limits, MIN_CPU_QUOTA_US, MIN_MEMORY, Memory, Pids,
+};
 use nslab_runtime::{Config, IdMap, Namespace, Run};
 use proptest::prelude::*;
 use solution_01_uts::{MAX_NAME_LEN, UtsNamespace};
 use solution_05_user::{Ids, MAX_MAP_LINES, Writer, check_maps};
+use solution_08_cgroup::limit_files;
+use solution_09_time::{Clock, MAX_UPTIME, TimeNamespace, offset_to};
 
 proptest! {
     /// Any hostname and domain name of 1 to 64 bytes is taken, anything
@@ -86,5 +92,70 @@ proptest! {
         let writer = Writer { own_id: 0, may_map_any: true };
         let taken = check_maps(Ids::User, &separate_lines(count), writer).is_ok();
         prop_assert_eq!(taken, count <= MAX_MAP_LINES);
+    }
+}
+
+proptest! {
+    /// Lesson 08, without a kernel: any limits become exactly their v2
+    /// files (memory.max and memory.swap.max 0, pids.max, cpu.max as
+    /// "QUOTA PERIOD"), and the core's v1 table turns those into the v1
+    /// files with the same numbers.
+    #[test]
+    fn limits_become_their_v2_files_and_the_same_numbers_in_v1(
+        memory in proptest::option::of(MIN_MEMORY..(1u64 << 40)),
+        pids in proptest::option::of(1u64..4_194_304),
+        quota in proptest::option::of(MIN_CPU_QUOTA_US..(64 * CPU_PERIOD_US)),
+    ) {
+        let limits = Limits {
+            memory: memory.map(Memory),
+            pids: pids.map(Pids),
+            cpus: quota.map(|quota_us| Cpus { quota_us }),
+        };
+        let files = limit_files(&limits);
+        let value = |name: &str| files.iter().find(|(file, _)| file == name).map(|(_, v)| v.clone());
+        prop_assert_eq!(value("memory.max"), memory.map(|m| m.to_string()));
+        prop_assert_eq!(value("memory.swap.max"), memory.map(|_| "0".to_string()));
+        prop_assert_eq!(value("pids.max"), pids.map(|p| p.to_string()));
+        prop_assert_eq!(value("cpu.max"), quota.map(|q| format!("{q} {CPU_PERIOD_US}")));
+        prop_assert_eq!(files.len(), 2 * usize::from(memory.is_some()) + usize::from(pids.is_some()) + usize::from(quota.is_some()));
+
+        let v1 = v1_writes(&files).unwrap();
+        let v1_value = |name: &str| v1.iter().find(|(_, file, _)| *file == name).map(|(_, _, v)| v.clone());
+        prop_assert_eq!(v1_value("memory.limit_in_bytes"), memory.map(|m| m.to_string()));
+        prop_assert_eq!(v1_value("memory.memsw.limit_in_bytes"), memory.map(|m| m.to_string()));
+        prop_assert_eq!(v1_value("pids.max"), pids.map(|p| p.to_string()));
+        prop_assert_eq!(v1_value("cpu.cfs_quota_us"), quota.map(|q| q.to_string()));
+        prop_assert_eq!(v1_value("cpu.cfs_period_us"), quota.map(|_| CPU_PERIOD_US.to_string()));
+    }
+}
+
+proptest! {
+    /// Whatever a clock reads, the offset makes it read the uptime asked
+    /// for, to the nanosecond, in the kernel's form: nanoseconds from 0 to
+    /// 999999999, the sign in the seconds.
+    #[test]
+    fn a_clock_plus_its_offset_reads_the_uptime_asked_for(
+        seconds in 0i64..10_000_000_000, nanoseconds in 0i64..1_000_000_000, uptime in 0..=MAX_UPTIME,
+    ) {
+        let now = nix::sys::time::TimeSpec::new(seconds, nanoseconds);
+        let offset = offset_to(Clock::Boottime, uptime, now);
+        prop_assert!((0..1_000_000_000).contains(&offset.nanoseconds), "{offset:?}");
+        let total = i128::from(seconds + offset.seconds) * 1_000_000_000 + i128::from(nanoseconds + offset.nanoseconds);
+        prop_assert_eq!(total, i128::from(uptime) * 1_000_000_000);
+    }
+
+    /// `--uptime` is taken up to the kernel's limit (KTIME_SEC_MAX / 2,
+    /// 4611686018 s) and refused above it, in one line naming the flag.
+    #[test]
+    fn uptimes_are_taken_up_to_the_kernels_limit(uptime in prop_oneof![0..=MAX_UPTIME, MAX_UPTIME + 1..]) {
+        prop_assert_eq!(MAX_UPTIME, 4_611_686_018);
+        let config = Config { uptime: Some(uptime), ..Config::default() };
+        match TimeNamespace.validate(&Run::new(config)) {
+            Ok(()) => prop_assert!(uptime <= MAX_UPTIME),
+            Err(error) => {
+                let line = error.to_string();
+                prop_assert!(uptime > MAX_UPTIME && !line.contains('\n') && line.contains("--uptime"), "{line}");
+            }
+        }
     }
 }

@@ -7,8 +7,7 @@
 //! reference binaries (`Container::solution`), whatever `NSLAB_BINARY`
 //! says, and the self-test, which grades the `lessonNN` modules, never
 //! runs them. Each protection they rely on, and the evidence that each
-//! check fails without it, is in ARCHITECTURE.md ("The reliability
-//! suite").
+//! check fails without it, is in docs/decisions/0018-reliability-suite.md.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -58,14 +57,29 @@ fn with_nobody() -> Vec<Container> {
     all
 }
 
-/// The root variants, and from lesson 06 on the bare runtime on the
-/// bridge network, with and without NAT: what the kills try.
+/// The root variants, from lesson 06 on the bare runtime on the bridge
+/// network, with and without NAT, from lesson 08 on one with every
+/// limit (a cgroup in each tree), and from lesson 09 on one with its own
+/// clocks, with and without init: what the kills try.
 fn variants_to_kill() -> Vec<Container> {
     let mut all = variants();
     if latest() >= 6 {
         let bridged = || Container::solution(latest()).flag("--net").flag("bridge");
         all.push(bridged());
         all.push(bridged().flag("--nat"));
+    }
+    if latest() >= 8 {
+        all.push(
+            Container::solution(latest())
+                .flag("--memory=64m")
+                .flag("--pids-limit=100")
+                .flag("--cpus=0.5"),
+        );
+    }
+    if latest() >= 9 {
+        let clocks = || Container::solution(latest()).flag("--uptime=0");
+        all.push(clocks());
+        all.push(clocks().flag("--init"));
     }
     all
 }
@@ -125,6 +139,9 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(4, "--nat -- true", &["--nat", "lesson 06"]),
         bad(4, "--name=web -- true", &["--name", "lesson 07"]),
         bad(4, "exec web -- true", &["exec", "lesson 07"]),
+        bad(7, "--memory=64m -- true", &["--memory", "lesson 08"]),
+        bad(7, "--pids-limit=10 -- true", &["--pids-limit", "lesson 08"]),
+        bad(8, "--uptime=0 -- true", &["--uptime", "lesson 09"]),
         // Lesson 01's validate: the kernel's limit is 64 bytes.
         bad(4, "--hostname= -- true", &["--hostname", "0 bytes"]),
         bad(4, &format!("--hostname={long} -- true"), &["--hostname", "65 bytes"]),
@@ -147,6 +164,28 @@ fn bad_inputs() -> Vec<BadInput> {
         bad(6, "--net=bridge --subnet=10.77.0.0/31 -- true", &["--subnet", "too small"]),
         bad(6, "--nat -- true", &["--nat", "needs --net bridge"]),
         bad(6, "--subnet=10.77.0.0/24 -- true", &["--subnet", "needs --net bridge"]),
+        // Lesson 08's limits: the core's parser refuses what no cgroup
+        // could take (a missing controller is lesson 08's validate, and
+        // a unit test: every controller is here).
+        bad(8, "--memory=0 -- true", &["--memory", "below 6m"]),
+        bad(8, "--memory=lots -- true", &["--memory", "not a size"]),
+        bad(8, "--memory=1k -- true", &["--memory", "below 6m"]),
+        bad(8, "--pids-limit=0 -- true", &["--pids-limit", "no process"]),
+        bad(8, "--pids-limit=-3 -- true", &["--pids-limit", "no process"]),
+        bad(8, "--cpus=0 -- true", &["--cpus", "never"]),
+        bad(8, "--cpus=1e9 -- true", &["--cpus", "more than the host has"]),
+        // Lesson 09: whole seconds from 0 (the parser), up to what the
+        // kernel's clocks can show (lesson 09's validate).
+        bad(9, "--uptime -1 -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=abc -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=1.5 -- true", &["--uptime", "whole number of seconds"]),
+        bad(9, "--uptime=4611686019 -- true", &["--uptime", "4611686018"]),
+        // Lesson 10's validate: capability names and seccomp profiles.
+        bad(10, "--cap-add NOPE -- true", &["NOPE", "capabilities(7)"]),
+        bad(10, "--cap-drop", &["--cap-drop", "value"]),
+        bad(10, &format!("--seccomp {missing} -- true"), &["--seccomp", "no such file"]),
+        bad(10, "--seccomp /etc/hostname -- true", &["--seccomp", "not supported"]),
+        bad(4, "--cap-add SYS_TIME -- true", &["--cap-add", "(harden)"]),
         // No root, no namespaces; without root, only one's own id, and no
         // bridge on the host.
         BadInput {
@@ -164,6 +203,10 @@ fn bad_inputs() -> Vec<BadInput> {
         BadInput {
             unprivileged: true,
             ..bad(6, "--net=bridge -- true", &["--net bridge", "needs root"])
+        },
+        BadInput {
+            unprivileged: true,
+            ..bad(8, "--memory=64m -- true", &["memory 64m", "need root"])
         },
     ]
     .into_iter()
@@ -376,7 +419,7 @@ fn only_stdin_stdout_and_stderr_reach_the_command() {
 
 /// The container's environment is the runtime's policy, never the host's:
 /// `PATH`, `HOME`, `HOSTNAME`, `container`, and `TERM` only if the host
-/// has one (ARCHITECTURE.md, "What the command inherits").
+/// has one (docs/decisions/0016-what-the-command-inherits.md).
 #[test]
 #[ignore = "needs root"]
 #[file_parallel(host)]

@@ -360,7 +360,12 @@ fn ps_lists_a_named_container_while_it_runs() {
     ps.expect_success();
     let listed = ps.stdout.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        fields.len() >= 4 && fields[0] == named.name && fields[1] == pid && fields[3] == "sh"
+        // COMMAND comes after AGE (lesson 08 adds LIMITS between them):
+        // the command line as it was given, `sh -c ...`.
+        fields.len() >= 4
+            && fields[0] == named.name
+            && fields[1] == pid
+            && fields[3..].windows(2).any(|pair| pair == ["sh", "-c"])
     });
     if !listed || !ps.stdout.starts_with("NAME") {
         ps.fail(&format!(

@@ -57,6 +57,9 @@ impl Namespace for JoinNamespaces {
                 hostname: run.config.hostname.clone(),
                 rootfs: run.config.rootfs.clone(),
                 command: run.config.command.clone(),
+                cap_add: run.config.cap_add.clone(),
+                cap_drop: run.config.cap_drop.clone(),
+                seccomp: run.config.seccomp.clone(),
             };
             registry::register(&run.state_root, &run.container_dir, &entry)?;
         }

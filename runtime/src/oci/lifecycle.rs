@@ -347,6 +347,9 @@ fn exec(
         hostname: record.hostname.clone(),
         rootfs: None,
         command: command.command.clone(),
+        cap_add: command.cap_add.clone(),
+        cap_drop: command.cap_drop.clone(),
+        seccomp: command.seccomp.clone(),
     };
     // SAFETY: the runtime is one thread, so the child's copy of the
     // process is consistent; it only calls the lesson's exec and exits.

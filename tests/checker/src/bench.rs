@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nslab_runtime::course::LESSONS;
 use nslab_runtime::{Binary, Flavour};
 use serde_json::{Value, json};
 
@@ -88,12 +89,13 @@ pub fn run(root: &Path) -> Result<bool, String> {
     fs::create_dir_all(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
     let release = build_release(root)?;
     let rootfs = rootfs::ensure(&root.join("target/nslab/rootfs"), Source::best_available())?;
-    let bundle = write_oci_bundle(&out, &rootfs)?;
+    let bundle = write_oci_bundle(&out, &rootfs, None)?;
+    let limited_bundle = write_oci_bundle(&out, &rootfs, Some(&LIMITS))?;
     remove_script_leftovers();
     let _oci = OciCleanup;
 
     let mut table = Vec::new();
-    for comparison in comparisons(&release, &rootfs, &bundle) {
+    for comparison in comparisons(&release, &rootfs, &bundle, &limited_bundle) {
         println!("\n## {}", comparison.title);
         comparison
             .skipped
@@ -142,7 +144,7 @@ fn require(program: &str, package: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{program} is missing: run `bash setup.sh` (Debian package {package})"
+            "{program} is missing: run `bash setup.sh --maintainer` (Debian package {package})"
         ))
     }
 }
@@ -173,6 +175,16 @@ fn build_release(root: &Path) -> Result<PathBuf, String> {
             "solution-05",
             "--bin",
             "solution-06",
+            "--bin",
+            "solution-07",
+            "--bin",
+            "solution-08",
+        ])
+        .args([
+            "--bin",
+            &hardened().name(),
+            "--bin",
+            &before_hardening().name(),
         ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -206,8 +218,24 @@ const UNSHARE_AS_OURS: [&str; 6] = [
     "--mount-proc",
 ];
 
+/// Lesson 08's row: the limits given to ours and to the OCI runtimes.
+struct Limits {
+    memory_bytes: u64,
+    pids: u64,
+}
+
+const LIMITS: Limits = Limits {
+    memory_bytes: 64 << 20,
+    pids: 100,
+};
+
 /// The comparisons of issue 9 that the lessons on main allow.
-fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> {
+fn comparisons(
+    release: &Path,
+    rootfs: &Path,
+    bundle: &Path,
+    limited_bundle: &Path,
+) -> Vec<Comparison> {
     let solution = |level: u8| {
         Binary::new(Flavour::Solution, level)
             .path_in(release)
@@ -216,6 +244,7 @@ fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> 
     };
     let rootfs = rootfs.display().to_string();
     let bundle = bundle.display().to_string();
+    let limited_bundle = limited_bundle.display().to_string();
     let mut list = Vec::new();
 
     list.push(Comparison {
@@ -366,7 +395,105 @@ fn comparisons(release: &Path, rootfs: &Path, bundle: &Path) -> Vec<Comparison> 
         pure_cgroup_v1_view: false,
         changes_the_host: true,
     });
+
+    // Lesson 08: the same container with a memory and a process limit, in
+    // a cgroup of its own. Beside it, lesson 07's binary without one (the
+    // ratio is what the cgroup costs), and runc with the same limits and
+    // namespaces (ours adds a user namespace). crun only where this host's
+    // layout lets it manage cgroups (not on a v1/v2 hybrid).
+    let memory = format!("--memory={}", LIMITS.memory_bytes);
+    let pids = format!("--pids-limit={}", LIMITS.pids);
+    let mut limited_peers = vec![entry(
+        "solution-07 --rootfs, no cgroup",
+        &[
+            &solution(7),
+            "--quiet",
+            "--rootfs",
+            &rootfs,
+            "--",
+            "/bin/true",
+        ],
+        None,
+    )];
+    let mut skipped = Vec::new();
+    for runtime in ["runc", "crun"] {
+        if runtime == "crun" && cgroup_hybrid() {
+            skipped.push(
+                "crun refuses this host's hybrid cgroup layout when it manages cgroups: skipped"
+                    .into(),
+            );
+        } else if installed(runtime) {
+            limited_peers.push(entry(
+                &format!("{runtime} with the same limits"),
+                &[runtime, "run", "--bundle", &limited_bundle, OCI_ID],
+                None,
+            ));
+        } else {
+            skipped.push(format!(
+                "{runtime} is not installed (Debian package {runtime}): skipped"
+            ));
+        }
+    }
+    list.push(Comparison {
+        title: "--memory 64m --pids-limit 100: a cgroup of its own, in the busybox rootfs".into(),
+        slug: "cgroup".into(),
+        ours: entry(
+            "solution-08 --rootfs --memory 64m --pids-limit 100",
+            &[
+                &solution(8),
+                "--quiet",
+                "--rootfs",
+                &rootfs,
+                &memory,
+                &pids,
+                "--",
+                "/bin/true",
+            ],
+            None,
+        ),
+        peers: limited_peers,
+        skipped,
+        pure_cgroup_v1_view: false,
+        changes_the_host: false,
+    });
+
+    // Lesson 10's cost: the same container, hardened and not.
+    let in_rootfs = |binary: Binary| {
+        let path = binary.path_in(release).display().to_string();
+        let argv = [
+            path.as_str(),
+            "--quiet",
+            "--rootfs",
+            &rootfs,
+            "--",
+            "/bin/true",
+        ];
+        entry(&format!("{binary} --rootfs"), &argv, None)
+    };
+    list.push(Comparison {
+        title: "Hardening (masks, capabilities, no_new_privs, seccomp) over the lesson before"
+            .into(),
+        slug: "harden".into(),
+        ours: in_rootfs(hardened()),
+        peers: vec![in_rootfs(before_hardening())],
+        skipped: Vec::new(),
+        pure_cgroup_v1_view: false,
+        changes_the_host: false,
+    });
     list
+}
+
+/// The first binary with lesson 10's hardening, and the one before it.
+fn hardened() -> Binary {
+    let harden = LESSONS
+        .iter()
+        .find(|lesson| lesson.slug == "harden")
+        .expect("the course has a harden lesson");
+    Binary::new(Flavour::Solution, harden.number)
+}
+
+fn before_hardening() -> Binary {
+    Binary::new(Flavour::Solution, hardened().level - 1)
 }
 
 /// What the `ip` script names, fixed, as hyperfine runs it once at a time:
@@ -545,9 +672,15 @@ fn shell_words(argv: &[String]) -> String {
 /// uses (no network namespace, as bwrap's `--share-net`), the mounts
 /// `crun spec` gives by default except the cgroup file system, and
 /// `/bin/true`. Written by us, not by `crun spec`, so that it does not
-/// depend on which of the two is installed.
-fn write_oci_bundle(out: &Path, rootfs: &Path) -> Result<PathBuf, String> {
-    let bundle = out.join("bundle");
+/// depend on which of the two is installed. With `limits` (lesson 08's
+/// row), a second bundle: those limits, and the network and cgroup
+/// namespaces ours has by then.
+fn write_oci_bundle(out: &Path, rootfs: &Path, limits: Option<&Limits>) -> Result<PathBuf, String> {
+    let bundle = out.join(if limits.is_some() {
+        "bundle-limits"
+    } else {
+        "bundle"
+    });
     fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
     let mount = |destination: &str, kind: &str, options: &[&str]| json!({"destination": destination, "type": kind, "source": kind, "options": options});
     let config = json!({
@@ -574,6 +707,19 @@ fn write_oci_bundle(out: &Path, rootfs: &Path) -> Result<PathBuf, String> {
             "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
         }
     });
+    let mut config = config;
+    if let Some(limits) = limits {
+        config["linux"] = json!({
+            "namespaces": [
+                {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
+                {"type": "network"}, {"type": "cgroup"}
+            ],
+            "resources": {
+                "memory": {"limit": limits.memory_bytes, "swap": limits.memory_bytes},
+                "pids": {"limit": limits.pids}
+            }
+        });
+    }
     let path = bundle.join("config.json");
     fs::write(
         &path,

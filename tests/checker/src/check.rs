@@ -4,18 +4,21 @@
 //! clippy's advice on the learner's file. (`just lesson N --mine` is
 //! [`crate::mine`].)
 
-use nslab_runtime::{Binary, Flavour};
+use nslab_runtime::{Binary, Flavour, leftovers};
 
 use crate::advice::{self, Clippy};
 use crate::course::{Course, Lesson, repo_root};
 use crate::harness::{Checks, require_root};
-use crate::report::{Style, check_result};
+use crate::report::{Detail, Style, check_result, todo_summary};
 use crate::state::{self, LessonResult};
+use crate::stub;
 
 /// `just lesson N` (`flavour` [`Flavour::Exercise`]) or `just solution
 /// N` ([`Flavour::Solution`]): the lesson's own checks, then the earlier
 /// lessons' checks, all against the same binary.
-pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
+/// `verbose` shows everything each failed check said, where a failure at a
+/// `todo!()` is otherwise one line, and summarised once.
+pub fn run(number: u8, flavour: Flavour, verbose: bool) -> Result<bool, String> {
     if flavour == Flavour::Mine {
         return crate::mine::run(number);
     }
@@ -24,6 +27,9 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
     let course = Course::load(&root)?;
     let lesson = course.lesson(number)?;
     require_root()?;
+    // Correct code that removes what an earlier run left would fail the
+    // host guard: say so before any check runs.
+    leftovers::refuse_if_any()?;
     let style = Style::detect();
     let target = Binary::new(flavour, number);
     let whose = if learners {
@@ -61,15 +67,23 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
             return Err(message);
         }
     };
-    let clippy = learners.then(|| Clippy::start(&root, lesson)).flatten();
+    // Clippy has nothing to say about an exercise nobody has touched yet,
+    // and on a first run it would check every dependency once more while
+    // the learner waits for their first result.
+    let untouched =
+        stub::starting_version(&root, lesson).is_ok_and(|stub| stub.as_bytes() == exercise);
+    let clippy = (learners && !untouched)
+        .then(|| Clippy::start(&root, lesson))
+        .flatten();
 
+    let detail = if verbose { Detail::Full } else { Detail::Short };
     let mut own_passed = 0;
-    let mut todos = Vec::new();
+    let mut outcomes = Vec::new();
     for check in &lesson.checks {
         let outcome = checks.run(&lesson.test_name(&check.name), target);
-        println!("{}", check_result(&style, lesson, check, &outcome, true));
+        println!("{}", check_result(&style, lesson, check, &outcome, detail));
         own_passed += usize::from(outcome.passed);
-        todos.extend(todo_reached(&outcome.explanation));
+        outcomes.push(outcome);
     }
     let own_total = lesson.checks.len();
 
@@ -80,8 +94,12 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
         println!("\nEarlier lessons, which {target} must still pass:");
         // Until the lesson's own checks pass, earlier checks usually fail
         // for the same reason; their details would only repeat it.
-        let details = own_passed == own_total;
-        if !details {
+        let details = if own_passed == own_total {
+            detail
+        } else {
+            Detail::Line
+        };
+        if details == Detail::Line {
             println!("  (they run your lesson {number:02} code too: fix the checks above first)");
         }
         for earlier_lesson in earlier {
@@ -100,8 +118,18 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
     if let Some(clippy) = clippy {
         print!("{}", advice::render(&clippy.finish()));
     }
+    // A check skipped on this host passed nothing: say how many, so that
+    // "done" here is not read as "proven on every host".
+    let own_skipped = outcomes.iter().filter(|o| o.skipped.is_some()).count();
+    let skipped_note = match own_skipped {
+        0 => String::new(),
+        n => format!(
+            " ({n} of them skipped on this host, which lacks what it needs: \
+             your code for it is not proven here)"
+        ),
+    };
     println!(
-        "\n{own_passed} of {own_total} lesson {:02} checks pass{}.",
+        "\n{own_passed} of {own_total} lesson {:02} checks pass{skipped_note}{}.",
         lesson.number,
         if earlier_total > 0 {
             format!("; {earlier_passed} of {earlier_total} earlier checks pass")
@@ -119,10 +147,9 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
         let run = if learners { "run" } else { "run-solution" };
         println!("Lesson {number:02} is done. Try it: `just {run} {number} -- sh`. {next}");
     } else if learners {
-        todos.sort();
-        todos.dedup();
-        for todo in &todos {
-            println!("Your code stops at the todo!() {todo}: start there.");
+        let failed: Vec<&_> = outcomes.iter().filter(|o| !o.passed).collect();
+        for line in todo_summary(&failed, &format!("just lesson {number} --verbose")) {
+            println!("{line}");
         }
         println!(
             "Next: read the hint and the section above, edit {}, and run `just lesson {number}` again.",
@@ -130,30 +157,4 @@ pub fn run(number: u8, flavour: Flavour) -> Result<bool, String> {
         );
     }
     Ok(all_passed)
-}
-
-/// Where a failed run stopped at a `todo!()`, e.g.
-/// `at lessons/01-uts/src/lib.rs:25:9`, from the runtime's one-line report.
-fn todo_reached(explanation: &str) -> Option<String> {
-    let after = explanation.split("reached a todo!(): ").nth(1)?;
-    let place = after.split(" at ").nth(1)?;
-    let place = place.split([' ', '"']).next()?;
-    Some(format!("at {place}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_place_of_the_first_todo_comes_from_the_runtimes_report() {
-        let explanation = "exit status: 101\n  stderr: \"lesson-01: lesson code reached a todo!(): \
-                           not yet implemented: name the container at lessons/01-uts/src/lib.rs:42:9 \
-                           (fix: write that part)\\n\"";
-        assert_eq!(
-            todo_reached(explanation).as_deref(),
-            Some("at lessons/01-uts/src/lib.rs:42:9")
-        );
-        assert_eq!(todo_reached("should print \"box\\n\""), None);
-    }
 }

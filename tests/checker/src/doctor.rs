@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use crate::report::Style;
 
 /// The namespace kinds the course uses, as named in /proc/self/ns.
-pub const NAMESPACES: [&str; 6] = ["uts", "ipc", "pid", "mnt", "user", "net"];
+pub const NAMESPACES: [&str; 7] = ["uts", "ipc", "pid", "mnt", "user", "net", "cgroup"];
 
 /// The tools the checks run, and the Debian package of each.
 pub const TOOLS: [(&str, &str); 14] = [
@@ -49,6 +49,10 @@ pub struct Facts {
     /// mounted over the host's and outlived its PID namespace.
     pub proc_is_ours: bool,
     pub free_mib: Option<u64>,
+    /// Lesson 08: which version each controller uses here, e.g. `memory
+    /// v1, pids v1, cpu v2`, and the ones the host lacks.
+    pub cgroups: String,
+    pub missing_controllers: Vec<String>,
     /// What runtimes left on the host that `just clean` would tidy.
     pub leftovers: Vec<String>,
 }
@@ -91,7 +95,15 @@ pub fn gather() -> Facts {
         .filter(|(tool, _)| which(tool).is_none())
         .map(|(tool, package)| (tool.to_string(), package.to_string()))
         .collect();
+    let cgroups = nslab_runtime::cgroup::Cgroups::detect().ok();
+    let missing_controllers = nslab_runtime::cgroup::CONTROLLERS
+        .iter()
+        .filter(|c| !cgroups.as_ref().is_some_and(|found| found.has(c)))
+        .map(|c| c.to_string())
+        .collect();
     Facts {
+        cgroups: cgroups.map_or_else(|| "none found".into(), |found| found.describe()),
+        missing_controllers,
         kernel,
         root: nix::unistd::geteuid().is_root(),
         missing_namespaces,
@@ -170,6 +182,31 @@ pub fn diagnose(facts: &Facts) -> Vec<Finding> {
             "could not test unprivileged user namespaces (needs root, setpriv and unshare)".into(),
             "run `just doctor` as root after `bash setup.sh`".into(),
         ),
+    });
+    findings.push(if facts.missing_controllers.is_empty() {
+        ok(format!(
+            "cgroups: {} (lesson 08 writes v2's files; on a v1 tree the runtime writes v1's)",
+            facts.cgroups
+        ))
+    } else {
+        let missing = facts.missing_controllers.join(" ");
+        let enable: Vec<String> = facts
+            .missing_controllers
+            .iter()
+            .map(|c| format!("+{c}"))
+            .collect();
+        problem(
+            format!(
+                "cgroups: {}; lesson 08's limits need memory, pids and cpu",
+                facts.cgroups
+            ),
+            format!(
+                "on a cgroup v2 host, hand them to the root's children: `echo '{}' > \
+                 /sys/fs/cgroup/cgroup.subtree_control` (if `cat /sys/fs/cgroup/cgroup.controllers` \
+                 lists {missing}); otherwise boot a kernel with them",
+                enable.join(" ")
+            ),
+        )
     });
     findings.push(ok(match facts.root_propagation.as_str() {
         "shared" => "the root mount is shared (the systemd default): lesson 04 makes it private \
@@ -319,6 +356,8 @@ mod tests {
             root_propagation: "shared".into(),
             proc_is_ours: true,
             free_mib: Some(20_000),
+            cgroups: "memory v2, pids v2, cpu v2".into(),
+            missing_controllers: vec![],
             leftovers: vec![],
         }
     }
@@ -351,15 +390,21 @@ mod tests {
             root_propagation: "private".into(),
             proc_is_ours: true,
             free_mib: Some(100),
+            cgroups: "memory v2, pids missing, cpu missing".into(),
+            missing_controllers: vec!["pids".into(), "cpu".into()],
             leftovers: vec!["root: /run/nslab/containers/4194305 (its runtime is gone)".into()],
         };
         let findings = diagnose(&broken);
         let problems: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
-        assert_eq!(problems.len(), 7, "{findings:#?}");
+        assert_eq!(problems.len(), 8, "{findings:#?}");
         assert!(problems.iter().all(|f| f.fix.is_some()));
         let text = render(&findings, &Style::plain());
         assert!(
             text.contains("`apt-get install iproute2 util-linux`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`echo '+pids +cpu' > /sys/fs/cgroup/cgroup.subtree_control`"),
             "{text}"
         );
     }

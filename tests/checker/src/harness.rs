@@ -10,9 +10,15 @@ use nslab_runtime::Binary;
 /// by name (`lesson-04`); unset, each lesson's checks run its solution.
 pub const BINARY_VARIABLE: &str = "NSLAB_BINARY";
 
+/// Where the checks look for that binary, when not beside themselves
+/// (`just mutants` builds each mistake in a scratch copy of the course).
+pub const BINARY_DIR_VARIABLE: &str = "NSLAB_BINARY_DIR";
+
 /// The compiled `tests/checks` binary.
 pub struct Checks {
     executable: PathBuf,
+    /// The directory of the binaries the checks run, if not cargo's own.
+    binary_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +26,15 @@ pub struct Outcome {
     pub passed: bool,
     /// Why it failed, as the check explained it.
     pub explanation: String,
+    /// Why it did not run here (it needs what this host lacks, e.g. cgroup
+    /// v2), if it said so: a check that passed this way proves nothing,
+    /// and is shown as skipped, never as passed.
+    pub skipped: Option<String>,
 }
+
+/// How a check says it cannot run on this host, on a line of its own on
+/// stderr (see `tests/checks/support/cgroup.rs`).
+pub const SKIP_PREFIX: &str = "nslab-skip: ";
 
 impl Checks {
     /// `cargo test --no-run` for the checks. Compiler errors go straight to
@@ -42,8 +56,19 @@ impl Checks {
             .filter(|message| message["reason"] == "compiler-artifact")
             .filter(|message| message["target"]["name"] == "checks")
             .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .map(|executable| Checks { executable })
+            .map(|executable| Checks {
+                executable,
+                binary_dir: None,
+            })
             .ok_or_else(|| "cargo built no `checks` test binary".to_string())
+    }
+
+    /// The same checks, run on the binaries in `dir` instead.
+    pub fn with_binaries_in(&self, dir: &Path) -> Checks {
+        Checks {
+            executable: self.executable.clone(),
+            binary_dir: Some(dir.to_path_buf()),
+        }
     }
 
     /// Every test name, e.g. `lesson01::the_default_hostname_is_container`.
@@ -61,7 +86,11 @@ impl Checks {
 
     /// Run one check against `binary`.
     pub fn run(&self, test: &str, binary: Binary) -> Outcome {
-        let output = Command::new(&self.executable)
+        let mut command = Command::new(&self.executable);
+        if let Some(dir) = &self.binary_dir {
+            command.env(BINARY_DIR_VARIABLE, dir);
+        }
+        let output = command
             .args([test, "--exact", "--include-ignored", "--nocapture"])
             .args(["--test-threads", "1"])
             .env(BINARY_VARIABLE, binary.name())
@@ -80,6 +109,7 @@ impl Checks {
                 return Outcome {
                     passed: false,
                     explanation: format!("cannot run the check: {e}"),
+                    skipped: None,
                 };
             }
         };
@@ -93,9 +123,15 @@ impl Checks {
         } else {
             explain_failure(&stdout, &String::from_utf8_lossy(&output.stderr))
         };
+        let skipped = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .find_map(|line| line.strip_prefix(SKIP_PREFIX))
+            .filter(|_| passed)
+            .map(str::to_string);
         Outcome {
             passed,
             explanation,
+            skipped,
         }
     }
 }

@@ -13,6 +13,8 @@
 //! * [`state`]: what the checker remembers between runs, under `target/nslab/`.
 //! * [`stub`]: the starting version of an exercise, generated from its solution.
 //! * [`stubs`]: `just stubs [--check]`, every lesson's stub written or checked.
+//! * [`mutants`]: `just mutants N`, each catalogued learner mistake made and caught.
+//! * [`explore`]: `just mutants-explore N`, cargo-mutants' mutants of a solution, checked.
 //! * [`progress`], [`watch`], [`hint`], [`reset`]: the learner's loop.
 //! * [`doctor`]: is this machine ready for the course?
 //! * [`unprivileged`]: plain `cargo test` passes as `nobody`.
@@ -25,9 +27,11 @@ pub mod book;
 pub mod check;
 pub mod course;
 pub mod doctor;
+pub mod explore;
 pub mod harness;
 pub mod hint;
 pub mod mine;
+pub mod mutants;
 pub mod progress;
 pub mod report;
 pub mod reset;

@@ -1,7 +1,7 @@
 //! `nslab-check`: the checker the justfile calls.
 //!
 //! ```text
-//! nslab-check check N [--solution|--mine]  grade lesson N (just lesson N / just solution N),
+//! nslab-check check N [--solution|--mine] [--verbose]  grade lesson N (just lesson N / just solution N),
 //!                                    or your own runtime 00..N (just lesson N --mine)
 //! nslab-check run N [--solution|--mine] [ARGS...]  build lesson-NN (solution-NN, mine-NN) and run it
 //!                                    with ARGS (just run N, just run-solution N)
@@ -11,9 +11,12 @@
 //! nslab-check reset N [--yes]        lesson N's exercise back to its start (just reset N)
 //! nslab-check stubs [--check]       write every lesson's stub from its solution, or check them
 //! nslab-check self-test [N...]       every check fails on its stub and passes on its solution
+//! nslab-check mutants [N...]         every catalogued mistake is caught, and its fix named (just mutants)
+//! nslab-check mutants-explore N      cargo-mutants' mutants of solution N against its checks
 //! nslab-check doctor                 is this machine ready? (just doctor)
 //! nslab-check unprivileged           run `cargo test`'s executables as nobody
-//! nslab-check rootfs [--from-host]   build (or find) the container's rootfs; prints its path last
+//! nslab-check rootfs [--from-host] [--fresh]  build (or find) the container's rootfs, say
+//!                                    what was changed in it (--fresh: build it again); path last
 //! nslab-check clean                  remove what killed runtimes left on the host (just clean)
 //! nslab-check bench                  the runtime beside unshare, bwrap, crun, runc (just bench)
 //! ```
@@ -25,25 +28,22 @@ use nslab_checker::harness::{Checks, Outcome, require_root};
 use nslab_checker::report::Style;
 use nslab_checker::reset::Consent;
 use nslab_checker::{
-    bench, check, doctor, hint, progress, reset, rootfs, stubs, unprivileged, watch,
+    bench, check, doctor, explore, hint, mutants, progress, reset, rootfs, stubs, unprivileged,
+    watch,
 };
 use nslab_runtime::{Binary, Flavour};
 
-const USAGE: &str = "usage: nslab-check check N [--solution|--mine] \
+const USAGE: &str = "usage: nslab-check check N [--solution|--mine] [--verbose] \
                      | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
-                     | reset N [--yes] | stubs [--check] | self-test [N...] | doctor | unprivileged | rootfs [--from-host] | clean | bench";
+                     | reset N [--yes] | stubs [--check] | self-test [N...] | mutants [N...] | mutants-explore N | doctor | unprivileged | rootfs [--from-host] [--fresh] | clean | bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["check", number] => lesson_number(number).and_then(|n| check::run(n, Flavour::Exercise)),
-        ["check", number, "--solution"] => {
-            lesson_number(number).and_then(|n| check::run(n, Flavour::Solution))
-        }
-        ["check", number, "--mine"] => {
-            lesson_number(number).and_then(|n| check::run(n, Flavour::Mine))
-        }
+        ["check", number, flags @ ..] => check_flags(flags).and_then(|(flavour, verbose)| {
+            lesson_number(number).and_then(|n| check::run(n, flavour, verbose))
+        }),
         ["run", number, rest @ ..] => {
             let (flavour, args) = match rest {
                 ["--solution", args @ ..] => (Flavour::Solution, args),
@@ -84,13 +84,22 @@ fn main() -> ExitCode {
             Course::load(&root).and_then(|course| stubs::run(&root, &course, !flags.is_empty()))
         }
         ["self-test", numbers @ ..] => self_test(numbers),
+        ["mutants-explore", number] => {
+            lesson_number(number).and_then(|n| explore::run(&repo_root(), n))
+        }
+        ["mutants", numbers @ ..] => numbers
+            .iter()
+            .map(|n| lesson_number(n))
+            .collect::<Result<Vec<u8>, _>>()
+            .and_then(|numbers| mutants::run(&repo_root(), &numbers)),
         ["doctor"] => {
             let findings = doctor::diagnose(&doctor::gather());
             print!("{}", doctor::render(&findings, &Style::detect()));
             Ok(findings.iter().all(|f| f.ok))
         }
-        ["rootfs"] => build_rootfs(rootfs::Source::best_available()),
-        ["rootfs", "--from-host"] => build_rootfs(rootfs::Source::HostBinaries),
+        ["rootfs", flags @ ..] => {
+            rootfs_flags(flags).and_then(|(source, fresh)| build_rootfs(source, fresh))
+        }
         ["clean"] => clean(),
         ["bench"] => require_root().and_then(|()| bench::run(&repo_root())),
         ["unprivileged"] => require_root().and_then(|()| unprivileged::run(&repo_root())),
@@ -106,14 +115,68 @@ fn main() -> ExitCode {
     }
 }
 
+/// `check N`'s flags, in any order: `--solution` or `--mine`, and
+/// `--verbose`.
+fn check_flags(flags: &[&str]) -> Result<(Flavour, bool), String> {
+    let mut flavour = Flavour::Exercise;
+    let mut verbose = false;
+    for flag in flags {
+        match *flag {
+            "--solution" if flavour == Flavour::Exercise => flavour = Flavour::Solution,
+            "--mine" if flavour == Flavour::Exercise => flavour = Flavour::Mine,
+            "--verbose" => verbose = true,
+            _ => return Err(USAGE.to_string()),
+        }
+    }
+    Ok((flavour, verbose))
+}
+
+/// `rootfs`'s flags, in any order: `--from-host`, `--fresh`.
+fn rootfs_flags(flags: &[&str]) -> Result<(rootfs::Source, bool), String> {
+    let mut source = rootfs::Source::best_available();
+    let mut fresh = false;
+    for flag in flags {
+        match *flag {
+            "--from-host" => source = rootfs::Source::HostBinaries,
+            "--fresh" => fresh = true,
+            _ => return Err(USAGE.to_string()),
+        }
+    }
+    Ok((source, fresh))
+}
+
 /// `just rootfs`: the path is the last line, for `$(just rootfs | tail -1)`.
-fn build_rootfs(source: rootfs::Source) -> Result<bool, String> {
+/// A course rootfs changed since it was built is reported on stderr, with
+/// the way back (`--fresh`).
+fn build_rootfs(source: rootfs::Source, fresh: bool) -> Result<bool, String> {
     let cache = repo_root().join("target/nslab/rootfs");
     let from = match source {
         rootfs::Source::Busybox => format!("{} (busybox-static)", rootfs::BUSYBOX),
         rootfs::Source::HostBinaries => "the host's binaries and their libraries".to_string(),
     };
-    let path = rootfs::ensure(&cache, source)?;
+    let path = if fresh {
+        let (path, note) = rootfs::rebuild(&cache, source)?;
+        note.into_iter()
+            .for_each(|note| eprintln!("nslab-check: {note}"));
+        path
+    } else {
+        let path = rootfs::ensure(&cache, source)?;
+        match rootfs::changes(&cache, &path, source) {
+            Ok(changes) if !changes.is_empty() => eprintln!(
+                "nslab-check: the course rootfs was changed since it was built (a `--volume \
+                 X:/data` run makes /data, for one); the checks do not mind, but to start \
+                 afresh run `just rootfs --fresh`:\n{}",
+                changes
+                    .iter()
+                    .map(|change| format!("  {change}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("nslab-check: could not compare the rootfs with a fresh one: {e}"),
+        }
+        path
+    };
     println!("rootfs from {from}:");
     println!("{}", path.display());
     Ok(true)
@@ -250,6 +313,13 @@ fn report_self_test(
     target: Binary,
     problems: &mut Vec<String>,
 ) {
+    if let Some(reason) = &outcome.skipped {
+        println!(
+            "  – {:02} {check} skipped on {target}: {reason}",
+            lesson.number
+        );
+        return;
+    }
     let as_expected = outcome.passed == should_pass;
     let mark = if as_expected {
         style.pass()

@@ -15,7 +15,7 @@ use nslab_runtime::{Binary, Flavour};
 
 use crate::course::{Course, Lesson, repo_root};
 use crate::harness::{Checks, require_root};
-use crate::report::{Style, check_result};
+use crate::report::{Detail, Style, check_result};
 use crate::state::{self, OwnRuntimeResult};
 
 /// Grade `mine-NN`; `Ok(true)` if it passes every check of lessons 00..N.
@@ -24,6 +24,7 @@ pub fn run(number: u8) -> Result<bool, String> {
     let course = Course::load(&root)?;
     let last = course.lesson(number)?;
     require_root()?;
+    nslab_runtime::leftovers::refuse_if_any()?;
     let style = Style::detect();
     let binary = Binary::new(Flavour::Mine, number);
     let lessons: Vec<&Lesson> = course.before(number).chain([last]).collect();
@@ -72,10 +73,15 @@ pub fn run(number: u8) -> Result<bool, String> {
             // A check that fails because of a later lesson's code would
             // send the learner to the wrong chapter: only the culprit's
             // own failures come with their hint and section.
-            let details = blamed
+            let detail = if blamed
                 .as_ref()
-                .is_none_or(|(_, culprit)| *culprit == lesson.number);
-            println!("{}", check_result(&style, lesson, check, &outcome, details));
+                .is_none_or(|(_, culprit)| *culprit == lesson.number)
+            {
+                Detail::Full
+            } else {
+                Detail::Line
+            };
+            println!("{}", check_result(&style, lesson, check, &outcome, detail));
         }
         if blamed.is_some() {
             break;

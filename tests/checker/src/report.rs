@@ -46,23 +46,50 @@ impl Style {
     }
 }
 
+/// How much of a failed check to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Its line only: it fails for a reason shown elsewhere.
+    Line,
+    /// Its line, what went wrong, a hint and a section; a failure at a
+    /// `todo!()` in one line, since several checks usually stop at the
+    /// same one and [`todo_summary`] says so once.
+    Short,
+    /// Its line and everything the check said (`--verbose`).
+    Full,
+}
+
 /// The lines for one check's result.
 pub fn check_result(
     style: &Style,
     lesson: &Lesson,
     check: &Check,
     outcome: &Outcome,
-    details: bool,
+    detail: Detail,
 ) -> String {
     let mark = if outcome.passed {
         style.pass()
     } else {
         style.fail()
     };
+    if let Some(reason) = &outcome.skipped {
+        return format!(
+            "  – {:02} {} (skipped: {reason})",
+            lesson.number, check.says
+        );
+    }
     let mut text = format!("  {mark} {:02} {}", lesson.number, check.says);
-    if outcome.passed || !details {
+    if outcome.passed || detail == Detail::Line {
         return text;
     }
+    let explanation = match todo_reached(&outcome.explanation) {
+        Some(todo) if detail == Detail::Short => format!(
+            "stops at the todo!({}) {}",
+            todo.what.unwrap_or_default(),
+            todo.place
+        ),
+        _ => outcome.explanation.clone(),
+    };
     let indent = |block: &str| {
         block
             .lines()
@@ -71,7 +98,7 @@ pub fn check_result(
             .join("\n")
     };
     text.push('\n');
-    text.push_str(&indent(&outcome.explanation));
+    text.push_str(&indent(&explanation));
     if outcome.explanation.contains(SETUP_FAILURE) {
         // The check never got to the learner's code: a hint about it
         // would send them looking for a mistake that is not there.
@@ -93,6 +120,58 @@ pub fn check_result(
         heading_id(&check.section),
     ));
     text
+}
+
+/// Where a failed run stopped at a `todo!()`: the runtime's one-line
+/// report, `lesson code reached a todo!(): not yet implemented: WHAT at
+/// PLACE (fix: ...)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Todo {
+    /// The `todo!()`'s own words, if it has any.
+    pub what: Option<String>,
+    /// `at lessons/01-uts/src/lib.rs:25:9`
+    pub place: String,
+}
+
+/// The `todo!()` a failed check's run stopped at, if it did.
+pub fn todo_reached(explanation: &str) -> Option<Todo> {
+    let after = explanation.split("reached a todo!(): ").nth(1)?;
+    let report = after.split(" (fix:").next()?;
+    let (what, place) = report.rsplit_once(" at ")?;
+    let place = place.split([' ', '"']).next()?;
+    let what = what
+        .strip_prefix("not yet implemented: ")
+        .map(|words| format!("{words:?}"));
+    Some(Todo {
+        what,
+        place: format!("at {place}"),
+    })
+}
+
+/// One line per `todo!()` the failed checks stopped at, however many
+/// stopped there: "6 checks stop at the todo!() at PLACE", in the order
+/// the checks ran into them.
+pub fn todo_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<String> {
+    let mut places: Vec<(String, usize)> = Vec::new();
+    for todo in outcomes.iter().filter_map(|o| todo_reached(&o.explanation)) {
+        match places.iter_mut().find(|(place, _)| *place == todo.place) {
+            Some((_, count)) => *count += 1,
+            None => places.push((todo.place, 1)),
+        }
+    }
+    places
+        .into_iter()
+        .map(|(place, count)| {
+            let checks = if count == 1 {
+                "1 check stops".to_string()
+            } else {
+                format!("{count} checks stop")
+            };
+            format!(
+                "{checks} at the todo!() {place}: start there (`{verbose_command}` shows what each check saw)."
+            )
+        })
+        .collect()
 }
 
 /// `text` broken into lines of at most `width` characters, each starting
@@ -152,8 +231,9 @@ mod tests {
         let outcome = Outcome {
             passed: false,
             explanation: explain_failure(FAILED_SNAPSHOT_STDOUT, FAILED_SNAPSHOT_STDERR),
+            skipped: None,
         };
-        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        let report = check_result(&Style::plain(), lesson, check, &outcome, Detail::Full);
         for line in [
             "      the output differs from the expected \"mounts-inside-the-rootfs\" (- expected, + what the check got):",
             "         / bind rw",
@@ -180,11 +260,126 @@ mod tests {
         let outcome = Outcome {
             passed: false,
             explanation: explain_failure("", stderr),
+            skipped: None,
         };
-        let report = check_result(&Style::plain(), lesson, check, &outcome, true);
+        let report = check_result(&Style::plain(), lesson, check, &outcome, Detail::Full);
         assert!(report.contains("      the check could not plant the symlink: File exists (os error 17) (not your code)"), "{report}");
         assert!(!report.contains("hint:"), "{report}");
         assert!(report.contains("`just doctor`"), "{report}");
+    }
+
+    /// What a check of lesson 00 says when the runtime stops at the
+    /// untouched stub's first `todo!()`, as `explain_failure` gives it.
+    fn stopped_at_the_first_todo(what: &str) -> Outcome {
+        Outcome {
+            passed: false,
+            explanation: format!(
+                "{what}\n  exit status: 101\n  stderr: \"lesson-00: lesson code reached a todo!(): \
+                 not yet implemented: start the child on a stack of its own at \
+                 lessons/00-clone/src/lib.rs:39:9 (fix: write that part; its comment names the \
+                 book section)\\n\""
+            ),
+            skipped: None,
+        }
+    }
+
+    #[test]
+    fn the_place_of_a_todo_comes_from_the_runtimes_report() {
+        let explanation = "exit status: 101\n  stderr: \"lesson-01: lesson code reached a todo!(): \
+                           not yet implemented: name the container at lessons/01-uts/src/lib.rs:42:9 \
+                           (fix: write that part)\\n\"";
+        assert_eq!(
+            todo_reached(explanation).map(|todo| todo.place).as_deref(),
+            Some("at lessons/01-uts/src/lib.rs:42:9")
+        );
+        assert_eq!(todo_reached("should print \"box\\n\""), None);
+    }
+
+    /// The untouched lesson 00: every check stops at the same `todo!()`.
+    /// Each says so in one line under its hint, and the reason comes once
+    /// at the end; `--verbose` keeps what each check saw.
+    #[test]
+    fn checks_stopping_at_the_same_todo_are_summarised_once() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(0).unwrap();
+        let outcomes: Vec<Outcome> = lesson
+            .checks
+            .iter()
+            .map(|check| {
+                stopped_at_the_first_todo(&format!(
+                    "`lesson-00 -- ...` should pass {:?}",
+                    check.name
+                ))
+            })
+            .collect();
+        let mut report: Vec<String> = lesson
+            .checks
+            .iter()
+            .zip(&outcomes)
+            .map(|(check, outcome)| {
+                check_result(&Style::plain(), lesson, check, outcome, Detail::Short)
+            })
+            .collect();
+        let failed: Vec<&Outcome> = outcomes.iter().collect();
+        report.extend(todo_summary(&failed, "just lesson 0 --verbose"));
+        let report = report.join("\n");
+        assert_eq!(report.matches("stderr:").count(), 0, "{report}");
+        insta::assert_snapshot!("lesson-00-untouched", report);
+
+        let verbose = check_result(
+            &Style::plain(),
+            lesson,
+            &lesson.checks[0],
+            &outcomes[0],
+            Detail::Full,
+        );
+        assert!(verbose.contains("exit status: 101"), "{verbose}");
+        assert!(verbose.contains("stderr: "), "{verbose}");
+    }
+
+    #[test]
+    fn different_todos_are_summarised_each() {
+        let other = Outcome {
+            passed: false,
+            explanation:
+                "stderr: \"lesson-00: lesson code reached a todo!(): not yet implemented: \
+                          wait at lessons/00-clone/src/lib.rs:63:9 (fix: ...)\""
+                    .into(),
+            skipped: None,
+        };
+        let first = stopped_at_the_first_todo("x");
+        let no_todo = Outcome {
+            passed: false,
+            explanation: "should print \"box\"".into(),
+            skipped: None,
+        };
+        assert_eq!(
+            todo_summary(
+                &[&first, &other, &first, &no_todo],
+                "just lesson 0 --verbose"
+            ),
+            [
+                "2 checks stop at the todo!() at lessons/00-clone/src/lib.rs:39:9: start there \
+                 (`just lesson 0 --verbose` shows what each check saw).",
+                "1 check stops at the todo!() at lessons/00-clone/src/lib.rs:63:9: start there \
+                 (`just lesson 0 --verbose` shows what each check saw).",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_skipped_check_says_why_and_is_neither_passed_nor_failed() {
+        let course = Course::load(&repo_root()).unwrap();
+        let lesson = course.lesson(4).unwrap();
+        let check = &lesson.checks[0];
+        let outcome = Outcome {
+            passed: true,
+            explanation: String::new(),
+            skipped: Some("needs cgroup v2".into()),
+        };
+        let report = check_result(&Style::plain(), lesson, check, &outcome, Detail::Short);
+        assert!(report.starts_with("  – 04 "), "{report}");
+        assert!(report.ends_with("(skipped: needs cgroup v2)"), "{report}");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! built in a scratch directory that is renamed into place, so concurrent
 //! builds (parallel tests) never see half a tree.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -91,8 +92,8 @@ impl Source {
     }
 }
 
-/// The rootfs for `source` under `cache`, built if it is not there yet.
-pub fn ensure(cache: &Path, source: Source) -> Result<PathBuf, String> {
+/// Where the rootfs for `source` is (or will be) under `cache`.
+fn location(cache: &Path, source: Source) -> Result<PathBuf, String> {
     let inputs = inputs(source)?;
     let name = format!(
         "{}-{:016x}",
@@ -102,7 +103,12 @@ pub fn ensure(cache: &Path, source: Source) -> Result<PathBuf, String> {
         },
         fnv1a(&inputs)
     );
-    let done = cache.join(name);
+    Ok(cache.join(name))
+}
+
+/// The rootfs for `source` under `cache`, built if it is not there yet.
+pub fn ensure(cache: &Path, source: Source) -> Result<PathBuf, String> {
+    let done = location(cache, source)?;
     if done.is_dir() {
         return Ok(done);
     }
@@ -123,6 +129,101 @@ pub fn ensure(cache: &Path, source: Source) -> Result<PathBuf, String> {
     });
     let _ = fs::remove_dir_all(&scratch);
     built.map(|()| done)
+}
+
+/// What a learner changed in the course rootfs `rootfs` since it was
+/// built (a `--volume X:/data` run makes `/data`, as runc does): one line
+/// per path, `+ /data` added, `- /bin/ls` gone, `~ /etc/passwd` changed,
+/// found by comparing it with a fresh build of `source` under `cache`.
+pub fn changes(cache: &Path, rootfs: &Path, source: Source) -> Result<Vec<String>, String> {
+    let fresh = cache.join(format!(".compare-{}", std::process::id()));
+    remove_tree(&fresh);
+    let compared = build(&fresh, source)
+        .and_then(|()| Ok(differences(&fingerprint(rootfs)?, &fingerprint(&fresh)?)));
+    remove_tree(&fresh);
+    compared
+}
+
+/// `just rootfs --fresh`: build the rootfs for `source` again, and remove
+/// the old one unless something is still mounted in it (a running
+/// container's volume, which removing would reach into).
+pub fn rebuild(cache: &Path, source: Source) -> Result<(PathBuf, Option<String>), String> {
+    let done = location(cache, source)?;
+    let mut note = None;
+    if done.is_dir() {
+        let stale = cache.join(format!(".stale-{}", std::process::id()));
+        fs::rename(&done, &stale).map_err(failed("move aside", &done))?;
+        if mounted_below(&stale) {
+            note = Some(format!(
+                "the old rootfs is kept at {} (something is mounted in it): remove it once                  no container uses it",
+                stale.display()
+            ));
+        } else {
+            remove_tree(&stale);
+        }
+    }
+    ensure(cache, source).map(|path| (path, note))
+}
+
+/// Whether anything is mounted at or below `dir` (in our mount namespace).
+fn mounted_below(dir: &Path) -> bool {
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .any(|point| Path::new(point).starts_with(dir))
+}
+
+/// Remove a rootfs tree, whose read-only directories (`proc`, `sys`)
+/// would stop a user without CAP_DAC_OVERRIDE.
+fn remove_tree(root: &Path) {
+    for (dir, _) in DIRECTORIES {
+        let _ = set_mode(&root.join(dir), 0o755);
+    }
+    let _ = fs::remove_dir_all(root);
+}
+
+/// Kind, mode, size, mtime and link target of every entry below `root`,
+/// by its path inside (`/etc/passwd`). A directory's size and mtime are
+/// left out: they change with its entries, which are listed themselves.
+fn fingerprint(root: &Path) -> Result<BTreeMap<String, String>, String> {
+    walk(root)?
+        .iter()
+        .map(|path| {
+            let meta = fs::symlink_metadata(path).map_err(failed("stat", path))?;
+            let inside = Path::new("/").join(path.strip_prefix(root).unwrap_or(path));
+            let what = if meta.is_dir() {
+                format!("dir {:o}", meta.mode())
+            } else {
+                format!(
+                    "{:o} {} {} {:?}",
+                    meta.mode(),
+                    if meta.is_symlink() { 0 } else { meta.size() },
+                    meta.mtime(),
+                    fs::read_link(path).ok()
+                )
+            };
+            Ok((inside.display().to_string(), what))
+        })
+        .collect()
+}
+
+fn differences(now: &BTreeMap<String, String>, built: &BTreeMap<String, String>) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (path, what) in now {
+        match built.get(path) {
+            None => lines.push(format!("+ {path}")),
+            Some(was) if was != what => lines.push(format!("~ {path}")),
+            Some(_) => {}
+        }
+    }
+    lines.extend(
+        built
+            .keys()
+            .filter(|path| !now.contains_key(*path))
+            .map(|path| format!("- {path}")),
+    );
+    lines
 }
 
 /// Everything the tree is made from, for the cache key.
@@ -313,38 +414,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
 
     fn scratch(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("nslab-rootfs-test-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
-    }
-
-    /// Path, kind, mode, size, mtime and link target of every entry.
-    fn fingerprint(root: &Path) -> Vec<String> {
-        walk(root)
-            .unwrap()
-            .iter()
-            .map(|path| {
-                let meta = fs::symlink_metadata(path).unwrap();
-                format!(
-                    "{} {:o} {} {} {:?}",
-                    path.strip_prefix(root).unwrap().display(),
-                    meta.mode(),
-                    if meta.is_symlink() { 0 } else { meta.size() },
-                    meta.mtime(),
-                    fs::read_link(path).ok()
-                )
-            })
-            .collect()
-    }
-
-    fn restore_write_bits(root: &Path) {
-        for (dir, _) in DIRECTORIES {
-            let _ = set_mode(&root.join(dir), 0o755);
-        }
     }
 
     #[test]
@@ -364,10 +439,9 @@ mod tests {
             fs::metadata(first.join("tmp")).unwrap().mode() & 0o7777,
             0o1777
         );
-        assert_eq!(fingerprint(&first), fingerprint(&second));
+        assert_eq!(fingerprint(&first).unwrap(), fingerprint(&second).unwrap());
         for root in [first, second] {
-            restore_write_bits(&root);
-            fs::remove_dir_all(root).unwrap();
+            remove_tree(&root);
         }
     }
 
@@ -385,8 +459,47 @@ mod tests {
                 library.display()
             );
         }
-        restore_write_bits(&root);
-        fs::remove_dir_all(root).unwrap();
+        remove_tree(&root);
+    }
+
+    /// A `--volume X:/data` run made /data; a learner edited a file and
+    /// removed a program: `just rootfs` lists each.
+    #[test]
+    fn a_changed_rootfs_shows_what_changed_and_rebuild_makes_it_fresh() {
+        let cache = scratch("changes");
+        let source = Source::best_available();
+        let rootfs = ensure(&cache, source).unwrap();
+        assert_eq!(
+            changes(&cache, &rootfs, source).unwrap(),
+            Vec::<String>::new()
+        );
+        fs::create_dir(rootfs.join("data")).unwrap();
+        fs::write(rootfs.join("etc/passwd"), "root:x:0:0::/:/bin/sh\n").unwrap();
+        let removed = walk(&rootfs.join("bin"))
+            .unwrap()
+            .into_iter()
+            .find(|path| path.is_symlink())
+            .unwrap();
+        fs::remove_file(&removed).unwrap();
+        let gone = format!("- /{}", removed.strip_prefix(&rootfs).unwrap().display());
+        assert_eq!(
+            changes(&cache, &rootfs, source).unwrap(),
+            ["+ /data".to_string(), "~ /etc/passwd".to_string(), gone]
+        );
+        let (fresh, note) = rebuild(&cache, source).unwrap();
+        assert_eq!((fresh.as_path(), note), (rootfs.as_path(), None));
+        assert_eq!(
+            changes(&cache, &rootfs, source).unwrap(),
+            Vec::<String>::new()
+        );
+        let left: Vec<_> = fs::read_dir(&cache).unwrap().flatten().collect();
+        assert_eq!(
+            left.len(),
+            1,
+            "only the rootfs is left in the cache: {left:?}"
+        );
+        remove_tree(&rootfs);
+        let _ = fs::remove_dir_all(&cache);
     }
 
     #[test]

@@ -55,10 +55,19 @@ pub fn steps(container: &Container, command: &[&str]) -> Vec<String> {
 /// Start `command` in `container`, wait until the runtime (or the
 /// container process) says it stopped at `step`, and SIGKILL the runtime.
 pub fn kill_at_step(container: &Container, command: &[&str], step: &str) -> Killed {
+    let runtime = stop_at_step(container, command, step);
     let what = format!(
         "`{STEP_VARIABLE}={step} {}` killed at {step}",
         container.invocation(command)
     );
+    kill(runtime, what)
+}
+
+/// Start `command` in `container` and return once the runtime (or the
+/// container process) says it stopped at `step`, where it waits to be
+/// killed ([`kill_stopped`]).
+pub fn stop_at_step(container: &Container, command: &[&str], step: &str) -> Child {
+    let what = format!("`{STEP_VARIABLE}={step} {}`", container.invocation(command));
     let mut runtime = container
         .command(command)
         .env(STEP_VARIABLE, step)
@@ -83,6 +92,11 @@ pub fn kill_at_step(container: &Container, command: &[&str], step: &str) -> Kill
             }
         }
     }
+    runtime
+}
+
+/// SIGKILL a runtime [`stop_at_step`] stopped, and reap it.
+pub fn kill_stopped(runtime: Child, what: String) -> Killed {
     kill(runtime, what)
 }
 

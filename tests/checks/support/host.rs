@@ -1,7 +1,8 @@
 //! The host guard: every privileged check snapshots the host before it
 //! starts and compares when it ends. Any difference fails the check, even
 //! if everything else passed: a container that leaks a mount, a queue, a
-//! link or a hostname change onto the host is a broken container.
+//! link, a hostname change or a cgroup onto the host is a broken
+//! container.
 //!
 //! Checks that change the host on purpose (creating a host IPC queue, a
 //! bridge) are `#[file_serial(host)]`; every other privileged check is
@@ -12,8 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nslab_runtime::{netns, registry, state};
+use nslab_runtime::{leftovers, netns, network, registry, state};
 
+use super::cgroup;
 use super::run::NOBODY;
 
 /// Where the runtime keeps its state when user `uid` runs it: for root
@@ -32,6 +34,8 @@ const STATE_DIRECTORY: &str = "the runtime's state directory";
 /// The same for the runtime run by `nobody` (lesson 05's checks); its name
 /// starts with the other's, so that the same rule applies to it.
 const NOBODYS_STATE_DIRECTORY: &str = "the runtime's state directory for nobody";
+/// Lesson 08: the containers' cgroups, `nslab/<runtime PID>` in any tree.
+const CGROUPS: &str = "cgroups under nslab (in any cgroup tree)";
 
 pub struct HostGuard {
     before: BTreeMap<&'static str, String>,
@@ -40,9 +44,14 @@ pub struct HostGuard {
 }
 
 impl HostGuard {
-    /// Require root and take the "before" snapshot.
+    /// Require root and a host with no leftovers of earlier runs (which
+    /// correct code might remove, and be blamed for), and take the
+    /// "before" snapshot.
     pub fn begin() -> HostGuard {
         super::require_root();
+        if let Err(refusal) = leftovers::refuse_if_any() {
+            panic!("{refusal}");
+        }
         HostGuard {
             before: snapshot(),
             after: None,
@@ -76,8 +85,9 @@ impl Drop for HostGuard {
             .unwrap_or_default();
         let message = format!(
             "the host was changed{when} and not restored; a container must leave the host as it \
-             found it (the guard has put back the hostname and domain name, nothing else):\n{}",
-            changes.join("\n")
+             found it (the guard has put back the hostname and domain name, nothing else):\n{}{}",
+            changes.join("\n"),
+            what_releases(&changes.join("\n"))
         );
         if std::thread::panicking() {
             // The check already failed; say this too, without aborting.
@@ -88,13 +98,40 @@ impl Drop for HostGuard {
     }
 }
 
+/// For leftovers that a hook's `cleanup` releases, which: a forgotten
+/// release is the classic mistake, and the list of changes alone does not
+/// say whose job it was.
+fn what_releases(changes: &str) -> String {
+    let mut said = String::new();
+    for (sign, release) in [
+        (
+            "/names/",
+            "a container's name is still registered: `cleanup` must unregister it (`registry::unregister`)",
+        ),
+        (
+            "/run/netns",
+            "a kept network namespace is still there: `cleanup` must release it (`netns::release`)",
+        ),
+        (
+            network::BRIDGE,
+            "the bridge network is still there: `cleanup` must release it (`network::release`)",
+        ),
+    ] {
+        if changes.contains(sign) {
+            said.push('\n');
+            said.push_str(release);
+        }
+    }
+    said
+}
+
 /// Whether `what` differs in a way that counts. In the state directory
-/// only what appeared counts: a leftover of a runtime killed long ago (in
+/// and among the cgroups only what appeared counts: a leftover of a runtime killed long ago (in
 /// an earlier boot even, as `/run` need not be a tmpfs) may vanish while a
 /// check runs, when a new runtime is given the dead one's PID and so its
 /// directory. Tidying up is never a leak.
 fn changed(what: &str, before: &str, after: &str) -> bool {
-    if what.starts_with(STATE_DIRECTORY) {
+    if what.starts_with(STATE_DIRECTORY) || what == CGROUPS {
         let before: Vec<&str> = before.lines().collect();
         after.lines().any(|line| !before.contains(&line))
     } else {
@@ -150,6 +187,7 @@ fn snapshot() -> BTreeMap<&'static str, String> {
         ("IPv4 forwarding", read("/proc/sys/net/ipv4/ip_forward")),
         (STATE_DIRECTORY, state_dir(0)),
         (NOBODYS_STATE_DIRECTORY, state_dir(NOBODY.uid)),
+        (CGROUPS, cgroup::nslab_cgroups()),
     ])
 }
 

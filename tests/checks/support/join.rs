@@ -72,6 +72,13 @@ impl Named {
         self.container.tool(&args)
     }
 
+    /// `exec NAME -- command`, started: return while it runs.
+    pub fn start_exec(&self, command: &[&str]) -> Running {
+        let mut args = vec!["exec", self.name.as_str(), "--"];
+        args.extend(command);
+        self.container.start_tool(&args)
+    }
+
     /// `ps`, `ns NAME`, ...: a tool of the same binary, as the same user.
     pub fn tool(&self, args: &[&str]) -> Outcome {
         self.container.tool(args)

@@ -4,8 +4,11 @@
 //! ([`procs`]), System V IPC objects made on the host ([`ipc`]), the
 //! root filesystems and mount tables of lesson 04 ([`mounts`]), the
 //! host's side of lesson 06's network ([`net`]), lesson 07's named
-//! containers ([`join`]) and killing the runtime on purpose ([`faults`]).
+//! containers ([`join`]), lesson 08's cgroups ([`cgroup`]), lesson 09's
+//! clocks ([`clocks`]) and killing the runtime on purpose ([`faults`]).
 
+pub mod cgroup;
+pub mod clocks;
 pub mod faults;
 pub mod host;
 pub mod ipc;
@@ -42,6 +45,25 @@ pub fn setup_failure(step: &str, why: impl std::fmt::Display) -> String {
     format!("the check could not {step}: {why} (not your code)")
 }
 
+/// Copy the program `from` to `to`, to be run from there. By `cp`, not
+/// `fs::copy`: while this process holds a file open for writing, every
+/// other check thread that forks hands the open file to its child until
+/// that child execs, and running the copy meanwhile fails with "Text file
+/// busy" (ETXTBSY). In `cp` the file is only ever open in `cp`.
+pub fn copy_program(from: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    let status = std::process::Command::new("cp")
+        .arg("--preserve=mode")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(|e| format!("run cp: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cp {} {}: {status}", from.display(), to.display()))
+    }
+}
+
 /// A directory under /tmp that is removed even if the check fails.
 #[derive(Debug)]
 pub struct TempDir {
@@ -60,6 +82,28 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Build the C helper `tests/checks/support/NAME.c` into `dir` and return
+/// its path. Linked statically: the rootfs has no C library.
+pub fn static_helper(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let source = format!(
+        "{}/tests/checks/support/{name}.c",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let helper = dir.join(name);
+    let helper_arg = helper.display().to_string();
+    let built = Outcome::of_host_command("cc", &["-static", "-Os", "-o", &helper_arg, &source]);
+    if built.status != Some(0) {
+        panic!(
+            "{}",
+            setup_failure(
+                &format!("build its static helper {name}.c (setup.sh installs gcc and libc6-dev)"),
+                built.stderr.trim()
+            )
+        );
+    }
+    helper
 }
 
 /// A short random hex string, so that every run uses fresh names.

@@ -19,6 +19,8 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use nslab_runtime::course::LESSONS;
+
 use super::host::state_root;
 use super::procs::{KillOnDrop, children_of, descendants_of};
 use super::target::{self, Binary, Flavour};
@@ -108,6 +110,26 @@ impl Container {
         self
     }
 
+    /// For a check of an earlier lesson whose probe needs what lesson 10
+    /// takes away on purpose (mounting inside, every capability, reading
+    /// `/proc/1/root` of an init that holds more capabilities): from
+    /// lesson 10 on, ask for it back with `--cap-add ALL --seccomp
+    /// unconfined`; before, nothing changes.
+    pub fn unhardened(self) -> Container {
+        let hardened = LESSONS
+            .iter()
+            .find(|lesson| lesson.slug == "harden")
+            .is_some_and(|harden| self.target.level >= harden.number);
+        if hardened {
+            self.flag("--cap-add")
+                .flag("ALL")
+                .flag("--seccomp")
+                .flag("unconfined")
+        } else {
+            self
+        }
+    }
+
     pub fn flag(mut self, flag: impl Into<String>) -> Container {
         self.flags.push(flag.into());
         self
@@ -159,8 +181,21 @@ impl Container {
 
     /// Start `command` in the container and return while it runs.
     pub fn start(&self, command: &[&str]) -> Running {
-        let mut child = self
-            .command(command)
+        self.start_process(self.command(command), self.invocation(command))
+    }
+
+    /// Start one of the binary's tools (`exec NAME -- CMD`) and return
+    /// while it runs.
+    pub fn start_tool(&self, args: &[&str]) -> Running {
+        let arguments: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        self.start_process(
+            self.process(arguments.clone()),
+            self.invocation_of(arguments),
+        )
+    }
+
+    fn start_process(&self, mut process: Command, invocation: String) -> Running {
+        let mut child = process
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -179,7 +214,7 @@ impl Container {
             text
         });
         Running {
-            invocation: self.invocation(command),
+            invocation,
             state_root: self.state_root(),
             _copy: self.run_as.as_ref().map(|run_as| Arc::clone(&run_as.copy)),
             child,
@@ -316,7 +351,7 @@ impl User {
 /// checkout may be closed to others (under /root, 0700).
 fn readable_copy(name: &str) -> TempDir {
     let dir = TempDir::new();
-    std::fs::copy(target::path(&target::by_name(name)), dir.path.join(name))
+    super::copy_program(&target::path(&target::by_name(name)), &dir.path.join(name))
         .prepared("copy the binary for another user");
     std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
         .prepared("let others read the copy of the binary");

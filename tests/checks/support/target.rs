@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use nslab_checker::harness::BINARY_VARIABLE;
+use nslab_checker::harness::{BINARY_DIR_VARIABLE, BINARY_VARIABLE};
 pub use nslab_runtime::{Binary, Flavour};
 
 /// The binary that runs the checks of `lesson`.
@@ -33,8 +33,13 @@ pub fn by_name(name: &str) -> Binary {
 }
 
 /// Where cargo built `binary`: beside every other binary of the package,
-/// which cargo builds before it runs these checks.
+/// which cargo builds before it runs these checks; or in the directory
+/// `NSLAB_BINARY_DIR` names (`just mutants` builds each mistake in a
+/// scratch copy of the course, and runs these checks on it).
 pub fn path(binary: &Binary) -> PathBuf {
+    if let Some(dir) = std::env::var_os(BINARY_DIR_VARIABLE) {
+        return binary.path_in(Path::new(&dir));
+    }
     let any_binary = Path::new(env!("CARGO_BIN_EXE_solution-00"));
     binary.path_in(any_binary.parent().expect("cargo's output directory"))
 }
