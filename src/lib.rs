@@ -15,6 +15,7 @@
 use std::process::ExitCode;
 
 use nslab_runtime::course::{LESSONS, Part, Source};
+use nslab_runtime::oci::Oci;
 use nslab_runtime::{Binary, Join, Namespace, Parts, Process};
 
 /// What one lesson's crate gives the core: the contracts of its
@@ -24,12 +25,14 @@ pub struct Contracts {
     pub process: Option<&'static dyn Process>,
     pub namespace: Option<&'static dyn Namespace>,
     pub join: Option<&'static dyn Join>,
+    pub oci: Option<&'static dyn Oci>,
 }
 
 const NONE: Contracts = Contracts {
     process: None,
     namespace: None,
     join: None,
+    oci: None,
 };
 
 const fn process(process: &'static dyn Process) -> Contracts {
@@ -50,6 +53,13 @@ const fn namespace_and_join<T: Namespace + Join>(both: &'static T) -> Contracts 
     Contracts {
         namespace: Some(both),
         join: Some(both),
+        ..NONE
+    }
+}
+
+const fn oci(oci: &'static dyn Oci) -> Contracts {
+    Contracts {
+        oci: Some(oci),
         ..NONE
     }
 }
@@ -102,6 +112,10 @@ pub const COMPOSITION: &[(Contracts, Contracts)] = &[
         namespace(&lesson_10_harden::Harden),
         namespace(&solution_10_harden::Harden),
     ),
+    (
+        oci(&lesson_11_oci::OciRuntime),
+        oci(&solution_11_oci::OciRuntime),
+    ),
 ];
 
 /// What `binary` is made of: lesson 00's process, in lesson order every
@@ -128,6 +142,7 @@ pub fn parts(binary: Binary) -> Parts {
             .expect("lesson 00 gives the process"),
         namespaces: contracts.iter().filter_map(|c| c.namespace).collect(),
         join: contracts.iter().rev().find_map(|c| c.join),
+        oci: contracts.iter().find_map(|c| c.oci),
     }
 }
 
@@ -145,6 +160,7 @@ pub fn filled(contracts: &Contracts) -> Vec<Part> {
         (contracts.process.is_some(), Part::Process),
         (contracts.namespace.is_some(), Part::Namespace),
         (contracts.join.is_some(), Part::Join),
+        (contracts.oci.is_some(), Part::Oci),
     ]
     .into_iter()
     .filter_map(|(filled, part)| filled.then_some(part))

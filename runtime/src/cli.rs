@@ -210,6 +210,8 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         cap_add: run.cap_add,
         cap_drop: run.cap_drop,
         seccomp: run.seccomp,
+        masked_paths: None,
+        read_only_paths: None,
         command: if run.command.is_empty() {
             vec![config::DEFAULT_COMMAND.to_string()]
         } else {

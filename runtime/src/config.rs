@@ -65,6 +65,11 @@ pub struct Config {
     pub cap_drop: Vec<String>,
     /// Lesson 10: `--seccomp`, as written; `None` is the default filter.
     pub seccomp: Option<String>,
+    /// Lesson 10: the paths of /proc and /sys to mask and to make
+    /// read-only; `None` is Docker's (lesson 10's lists), lesson 11's OCI
+    /// bundle lists its own.
+    pub masked_paths: Option<Vec<String>>,
+    pub read_only_paths: Option<Vec<String>>,
     /// The command and its arguments.
     pub command: Vec<String>,
     /// Lesson 11: what an OCI bundle's `config.json` asks of the process
@@ -92,6 +97,9 @@ pub struct OciProcess {
     /// `create`: wait at the exec FIFO in the container's directory until
     /// `start` opens it, then `exec`.
     pub wait_for_start: bool,
+    /// The bundle's seccomp profile, compiled (by the core, at `create`);
+    /// installed just before `exec`.
+    pub seccomp: Vec<seccompiler::BpfProgram>,
 }
 
 /// One resource limit (`setrlimit(2)`).
@@ -124,6 +132,8 @@ impl Default for Config {
             cap_add: Vec::new(),
             cap_drop: Vec::new(),
             seccomp: None,
+            masked_paths: None,
+            read_only_paths: None,
             command: vec![DEFAULT_COMMAND.to_string()],
             oci: None,
         }

@@ -37,6 +37,7 @@ use crate::fault;
 use crate::hooks::{self, Lessons, Makers};
 use crate::join::Join;
 use crate::namespace::Namespace;
+use crate::oci::contract::Oci;
 use crate::oci::inside::{self, StartGate};
 use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
@@ -48,12 +49,14 @@ use crate::sync::{self, ChildEnd};
 use crate::transcript;
 
 /// A runtime assembled from lessons: one [`Process`], the namespaces in
-/// lesson order, and from lesson 07 on the way into a running container.
+/// lesson order, from lesson 07 on the way into a running container, and
+/// from lesson 11 on the OCI runtime interface.
 pub struct Parts {
     pub binary: Binary,
     pub process: &'static dyn Process,
     pub namespaces: Vec<&'static dyn Namespace>,
     pub join: Option<&'static dyn Join>,
+    pub oci: Option<&'static dyn Oci>,
 }
 
 /// Run one container to the end and return the exit status it earns.
@@ -225,7 +228,7 @@ fn child(parts: &Parts, run: &Run, channel: &mut ChildEnd, mask_before: &SigSet)
             // container must outlive it; it waits for `start` instead.
             let _ = prctl::set_pdeathsig(None);
             channel.report_ready();
-            match gate.wait() {
+            match gate.wait().and_then(|()| inside::install_seccomp(&run.config)) {
                 Ok(()) => become_the_command(parts.process, &run.config),
                 Err(error) => error,
             }

@@ -41,6 +41,9 @@ pub enum Part {
     Namespace,
     /// [`crate::Join`]: the way into a running container (`exec`).
     Join,
+    /// [`crate::oci::Oci`]: the OCI runtime interface's decisions (lesson
+    /// 11): what a bundle means, and the life cycle.
+    Oci,
 }
 
 /// The course, in order; a lesson's number is its index.
@@ -132,6 +135,14 @@ pub const LESSONS: &[Lesson] = &[
         title: "Close the kernel's dangerous doors: capabilities, no_new_privs, seccomp, masked paths",
         introduces: &["cap_add", "cap_drop", "seccomp"],
         adds: &[Part::Namespace],
+    },
+    Lesson {
+        number: 11,
+        slug: "oci",
+        namespace: None,
+        title: "Podman runs your runtime: the OCI runtime interface",
+        introduces: &[],
+        adds: &[Part::Oci],
     },
 ];
 

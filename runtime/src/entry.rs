@@ -1,12 +1,12 @@
 //! The top of the runtime: `main` reads the command line and hands it to
 //! the container's life ([`crate::container::run`]) or to one of lesson
-//! 07's tools ([`crate::join::run_tool`]). Nothing below imports this.
+//! 07's tools ([`crate::join::run_tool`]), or, from lesson 11 on, to the
+//! OCI commands ([`crate::oci::main`]). Nothing below imports this.
 
 use std::process::ExitCode;
 
 use crate::cli::{self, Request};
 use crate::container::{self, Parts};
-use crate::course::{Binary, LAST_LESSON};
 use crate::panics;
 use crate::run::Run;
 use crate::state;
@@ -18,7 +18,8 @@ pub fn main(parts: Parts) -> ExitCode {
     panics::install_hook();
     let program = parts.binary.name();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if speaks_oci(parts.binary) && oci::cli::is_oci(&args) {
+    // Lesson 11 on: the OCI commands an engine calls (`create ID --bundle`).
+    if parts.oci.is_some() && oci::cli::is_oci(&args) {
         return ExitCode::from(oci::main(&parts, args, leftovers::UNDO_KINDS));
     }
     let outcome = match cli::parse(parts.binary, std::env::args_os()) {
@@ -44,10 +45,4 @@ pub fn main(parts: Parts) -> ExitCode {
         eprintln!("{program}: {error}");
         error.status()
     }))
-}
-
-/// Whether `binary` has lesson 11's OCI command line. Provisional, until
-/// lesson 11 is in the manifest: the binaries of the last lesson.
-fn speaks_oci(binary: Binary) -> bool {
-    binary.level == LAST_LESSON
 }

@@ -49,6 +49,12 @@ impl Error {
         self
     }
 
+    /// The same error about `subject`: "container c1: it is running: ...".
+    pub fn about(mut self, subject: impl fmt::Display) -> Self {
+        self.what = format!("{subject}: {}", self.what);
+        self
+    }
+
     /// The exit status this error earns (125 unless changed).
     pub fn with_status(mut self, status: u8) -> Self {
         self.status = status;

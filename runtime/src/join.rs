@@ -85,14 +85,6 @@ pub fn run_tool(
         }
         Tool::Exec { name, command } => {
             let container = find(state_root, &name)?;
-            let join = join.ok_or_else(|| {
-                Error::new("this binary has no `exec`").fix("use lesson-07 or later")
-            })?;
-            // Lesson 08 on: into the container's cgroup, before anything
-            // of the command exists.
-            if cgroups && nix::unistd::geteuid().is_root() {
-                cgroup::enter(container.runtime)?;
-            }
             let command = Config {
                 quiet: true,
                 hostname: container.hostname.clone(),
@@ -102,25 +94,48 @@ pub fn run_tool(
                 seccomp: container.seccomp.clone(),
                 ..Config::default()
             };
-            // `kill <exec>` or Ctrl-C reaches the command, as with the
-            // runtime itself: the lesson's `exec` forks the command and
-            // waits for it with `process`, which forwards while it waits;
-            // and the command is locked like the container (`in_joined`).
-            let forwarding = Forwarding::prepare()?;
-            let forwarded = Forwarded {
-                process,
-                forwarding: &forwarding,
-            };
-            let process = Joined {
-                process: &forwarded,
-                namespaces,
-                command: &command,
-            };
-            let status = lesson_code(|| join.exec(&container, &command, &process));
-            forwarding.stop();
-            status
+            let join = join.ok_or_else(|| {
+                Error::new("this binary has no `exec`").fix("use lesson-07 or later")
+            })?;
+            exec_in(&container, &command, join, process, cgroups, namespaces)
         }
     }
+}
+
+/// Run `command` in the running `container` with lesson 07's `join` and
+/// return the status it earns: in the container's cgroup first (lesson 08
+/// on, with `cgroups`), locked like the container by every lesson's
+/// `in_joined` (lesson 10), with signals to us forwarded to it. `exec
+/// NAME` and lesson 11's OCI `exec` both come here.
+pub fn exec_in(
+    container: &Entry,
+    command: &Config,
+    join: &dyn Join,
+    process: &dyn Process,
+    cgroups: bool,
+    namespaces: &[&'static dyn Namespace],
+) -> Result<u8> {
+    // Into the container's cgroup, before anything of the command exists.
+    if cgroups && nix::unistd::geteuid().is_root() {
+        cgroup::enter(container.runtime)?;
+    }
+    // `kill <exec>` or Ctrl-C reaches the command, as with the runtime
+    // itself: the lesson's `exec` forks the command and waits for it with
+    // `process`, which forwards while it waits; and the command is locked
+    // like the container (`in_joined`).
+    let forwarding = Forwarding::prepare()?;
+    let forwarded = Forwarded {
+        process,
+        forwarding: &forwarding,
+    };
+    let process = Joined {
+        process: &forwarded,
+        namespaces,
+        command,
+    };
+    let status = lesson_code(|| join.exec(container, command, &process));
+    forwarding.stop();
+    status
 }
 
 /// Lesson 00's `process`, for the command `exec` runs: the forwarded

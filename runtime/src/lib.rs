@@ -52,13 +52,13 @@ pub mod sync;
 pub mod sys;
 pub mod transcript;
 
-pub use config::{Config, IdMap, NetMode, Subnet, Volume};
+pub use config::{Config, IdMap, NetMode, OciProcess, Rlimit, Subnet, Volume};
 pub use container::Parts;
 pub use course::{Binary, Flavour};
 pub use entry::main;
 pub use error::{Context, Error, Result};
 pub use join::Join;
-pub use limits::Limits;
+pub use limits::{Cpus, Limits, Memory, Pids};
 pub use namespace::Namespace;
 pub use process::{Ending, Process};
 pub use registry::Entry;
@@ -66,6 +66,8 @@ pub use run::Run;
 
 /// The kernel and nix types that appear in the traits' signatures.
 pub use nix::errno::Errno;
+/// Lesson 11 reads `config.json` with these types (the youki project's).
+pub use oci_spec;
 pub use nix::sched::{CloneCb, CloneFlags};
 pub use nix::sys::signal::Signal;
 pub use nix::sys::wait::WaitStatus;

@@ -8,6 +8,8 @@
 //!   delete [--force] ID
 //!   exec --process FILE [--detach] [--pid-file FILE] ID
 //!   features
+//!   plan --bundle DIR   life-cycle          (the course's own: what your
+//!                                            lesson 11 decides, printed)
 //! ```
 //!
 //! Every option is known or refused with one line: an option silently
@@ -55,12 +57,28 @@ pub enum Command {
         pid_file: Option<PathBuf>,
     },
     Features,
+    /// The course's own: what the lesson makes of a bundle, without
+    /// making anything.
+    Plan {
+        bundle: PathBuf,
+    },
+    /// The course's own: the lesson's status for every combination of
+    /// what can be seen, and its verdict on every command in every state.
+    LifeCycle,
 }
 
 /// The commands; a command line that starts with one of them, or with a
 /// global option, is an OCI command line.
-pub const COMMANDS: [&str; 7] = [
-    "create", "start", "state", "kill", "delete", "exec", "features",
+pub const COMMANDS: [&str; 9] = [
+    "create",
+    "start",
+    "state",
+    "kill",
+    "delete",
+    "exec",
+    "features",
+    "plan",
+    "life-cycle",
 ];
 
 const GLOBALS: [&str; 5] = [
@@ -181,7 +199,7 @@ pub fn parse(args: Vec<String>) -> Result<(Globals, Command)> {
             Arg::Option(name, inline) => (name, inline),
         };
         match (command.as_str(), name.as_str()) {
-            ("create", "--bundle" | "-b") => bundle = Some(options.value(&name, inline)?),
+            ("create" | "plan", "--bundle" | "-b") => bundle = Some(options.value(&name, inline)?),
             ("create" | "exec", "--pid-file") => pid_file = Some(options.value(&name, inline)?),
             ("create" | "exec", "--console-socket") | ("exec", "--tty" | "-t") => {
                 return Err(
@@ -249,7 +267,15 @@ pub fn parse(args: Vec<String>) -> Result<(Globals, Command)> {
             pid_file: pid_file.map(PathBuf::from),
         },
         "features" if positional.is_empty() => Command::Features,
-        "features" => return Err(Error::new("features takes no arguments").fix("write features")),
+        "life-cycle" if positional.is_empty() => Command::LifeCycle,
+        "features" | "life-cycle" => {
+            return Err(Error::new(format!("{command} takes no arguments"))
+                .fix(format!("write {command}")));
+        }
+        "plan" if positional.is_empty() => Command::Plan {
+            bundle: bundle.unwrap_or_else(|| ".".into()).into(),
+        },
+        "plan" => return Err(Error::new("plan takes no ID").fix("write plan --bundle DIR")),
         other => {
             return Err(Error::new(format!("unknown command {other:?}"))
                 .fix(format!("give one of: {}", COMMANDS.join(", "))));

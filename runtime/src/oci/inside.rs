@@ -19,6 +19,7 @@ use nix::unistd::{Gid, Uid, chdir, setgroups, setresgid, setresuid};
 use crate::config::OciProcess;
 use crate::error::{Context, Error, Result};
 use crate::join::KINDS;
+use crate::oci::seccomp;
 use crate::run::Run;
 
 /// The exec FIFO's name in the container's directory (runc's name).
@@ -81,6 +82,15 @@ pub fn set_up_process(process: &OciProcess) -> Result<()> {
     setresgid(gid, gid, gid).with_context(|| format!("become group {gid}"))?;
     setresuid(uid, uid, uid).with_context(|| format!("become user {uid}"))?;
     Ok(())
+}
+
+/// The bundle's seccomp filters, last before `exec` (lesson 10 has set
+/// `no_new_privs`, so the process may install them without privilege).
+pub fn install_seccomp(config: &crate::config::Config) -> Result<()> {
+    match &config.oci {
+        Some(oci) => seccomp::install(&oci.seccomp),
+        None => Ok(()),
+    }
 }
 
 /// `create`, on the host: the exec FIFO in the container's directory,

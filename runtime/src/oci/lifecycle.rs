@@ -20,15 +20,18 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
 use oci_spec::runtime::ContainerState;
 
-use crate::config::{Config, OciProcess};
+use crate::config::Config;
 use crate::container::{self, Parts};
 use crate::course::{LESSONS, Part};
 use crate::error::{Context, Error, Result};
+use crate::join;
 use crate::namespace::Namespace;
-use crate::oci::bundle;
 use crate::oci::cli::Command;
+use crate::oci::contract::{Oci, Operation, Plan, Seen};
 use crate::oci::inside::EXEC_FIFO;
 use crate::oci::state::{self, Record};
+use crate::oci::{bundle, seccomp};
+use crate::panics::lesson_code;
 use crate::registry::{self, Entry};
 use crate::run::Run;
 use crate::state as host_state;
@@ -37,35 +40,64 @@ use crate::state::Undo;
 /// Run one OCI command with the containers under `root`; the status the
 /// command earns (the container's own status is the engine's business).
 pub fn run(parts: &Parts, root: &Path, command: Command, undo: &[&dyn Undo]) -> Result<u8> {
+    let oci = parts
+        .oci
+        .ok_or_else(|| Error::new("this binary has no OCI commands").fix("use lesson 11"))?;
     match command {
         Command::Create {
             id,
             bundle,
             pid_file,
-        } => create(parts, root, &id, &bundle, pid_file.as_deref(), undo),
-        Command::Start { id } => start(root, &id),
+        } => create(parts, oci, root, &id, &bundle, pid_file.as_deref(), undo),
+        Command::Start { id } => start(oci, root, &id),
         Command::State { id } => {
             let (dir, record) = state::find(root, &id)?;
-            println!("{}", state::to_json(&dir, &record));
+            let status = oci.status(&state::seen(&dir, &record));
+            println!("{}", state::to_json(&record, status));
             Ok(0)
         }
-        Command::Kill { id, signal } => signal_container(root, &id, &signal),
-        Command::Delete { id, force } => delete(root, &id, force, undo),
+        Command::Kill { id, signal } => signal_container(oci, root, &id, &signal),
+        Command::Delete { id, force } => delete(oci, root, &id, force, undo),
         Command::Exec {
             id,
             process,
             detach,
             pid_file,
-        } => exec(parts, root, &id, &process, detach, pid_file.as_deref()),
+        } => exec(parts, oci, root, &id, &process, detach, pid_file.as_deref()),
         Command::Features => {
             println!("{}", features());
+            Ok(0)
+        }
+        Command::Plan { bundle } => {
+            let spec = bundle::load(&bundle)?;
+            let plan = lesson_code(|| oci.plan(&spec, &bundle))?;
+            print!("{}", describe_plan(&plan));
+            Ok(0)
+        }
+        Command::LifeCycle => {
+            print!("{}", describe_life_cycle(oci)?);
             Ok(0)
         }
     }
 }
 
+/// Container `id` under `root`, with the status the lesson reads off the
+/// host, if the lesson allows `operation` in that status.
+fn find_for(
+    oci: &dyn Oci,
+    root: &Path,
+    id: &str,
+    operation: Operation,
+) -> Result<(PathBuf, Record, ContainerState)> {
+    let (dir, record) = state::find(root, id)?;
+    let status = lesson_code(|| Ok(oci.status(&state::seen(&dir, &record))))?;
+    lesson_code(|| oci.allow(operation, status)).map_err(|e| e.about(format!("container {id}")))?;
+    Ok((dir, record, status))
+}
+
 fn create(
     parts: &Parts,
+    oci: &dyn Oci,
     root: &Path,
     id: &str,
     bundle: &Path,
@@ -76,15 +108,19 @@ fn create(
     let bundle = fs::canonicalize(bundle)
         .with_context(|| format!("find the bundle {}", bundle.display()))?;
     let spec = bundle::load(&bundle)?;
-    let plan = bundle::map_spec(&spec, &bundle)?;
+    let mut plan = lesson_code(|| oci.plan(&spec, &bundle))?;
+    // The transcript would reach the engine's log.
+    plan.config.quiet = true;
     let made: Vec<&str> = LESSONS
         .iter()
         .take(usize::from(parts.binary.level) + 1)
         .filter_map(|lesson| lesson.namespace)
         .collect();
-    bundle::refuse_namespaces_not_made(&plan, &made)?;
-    for warning in &plan.warnings {
-        eprintln!("warning: {warning}");
+    bundle::refuse_namespaces_not_made(&plan.create, &made)?;
+    // Compiled here, so that a profile we cannot honour fails `create`
+    // before anything exists; installed by the container just before exec.
+    if let (Some(profile), Some(process)) = (&plan.seccomp, plan.config.oci.as_mut()) {
+        process.seccomp = seccomp::compile(profile)?;
     }
     // The directory is the claim on the ID: mkdir fails if it is taken.
     fs::create_dir_all(root)
@@ -100,11 +136,13 @@ fn create(
         process: parts.process,
         namespaces: namespaces_for(parts, &plan.create),
         join: parts.join,
+        oci: parts.oci,
     };
     let run = Run::at(plan.config, root.to_path_buf(), Pid::this(), dir.clone());
     let mut record = Record {
         id: id.to_string(),
         pid: 0,
+        runtime: Pid::this().as_raw(),
         start_time: 0,
         bundle: bundle.clone(),
         created: false,
@@ -158,15 +196,8 @@ fn namespaces_for(parts: &Parts, create: &[String]) -> Vec<&'static dyn Namespac
 // ANCHOR: start
 /// Let a created container `exec`: open its FIFO to read, which lets its
 /// blocked open-to-write return; its byte says it got there.
-fn start(root: &Path, id: &str) -> Result<u8> {
-    let (dir, record) = state::find(root, id)?;
-    let status = state::status(&dir, &record);
-    if status != ContainerState::Created {
-        return Err(
-            Error::new(format!("container {id} is {status}, not created"))
-                .fix("`start` runs a container once, after `create`"),
-        );
-    }
+fn start(oci: &dyn Oci, root: &Path, id: &str) -> Result<u8> {
+    let (dir, record, _) = find_for(oci, root, id, Operation::Start)?;
     // Non-blocking, so that a container that died before it opened its
     // end cannot leave us waiting forever: poll while it lives.
     let mut fifo = fs::OpenOptions::new()
@@ -192,20 +223,12 @@ fn start(root: &Path, id: &str) -> Result<u8> {
 }
 // ANCHOR_END: start
 
-fn signal_container(root: &Path, id: &str, signal: &str) -> Result<u8> {
-    let (dir, record) = state::find(root, id)?;
+fn signal_container(oci: &dyn Oci, root: &Path, id: &str, signal: &str) -> Result<u8> {
     let signal = parse_signal(signal)?;
-    match state::status(&dir, &record) {
-        ContainerState::Created | ContainerState::Running => {
-            kill(Pid::from_raw(record.pid), signal)
-                .with_context(|| format!("send {signal} to container {id}"))?;
-            Ok(0)
-        }
-        status => Err(
-            Error::new(format!("container {id} is {status}: no process to signal"))
-                .fix("`kill` works on created and running containers"),
-        ),
-    }
+    let (_, record, _) = find_for(oci, root, id, Operation::Kill)?;
+    kill(Pid::from_raw(record.pid), signal)
+        .with_context(|| format!("send {signal} to container {id}"))?;
+    Ok(0)
 }
 
 /// `15`, `TERM` or `SIGTERM`.
@@ -227,7 +250,7 @@ fn parse_signal(text: &str) -> Result<Signal> {
     })
 }
 
-fn delete(root: &Path, id: &str, force: bool, undo: &[&dyn Undo]) -> Result<u8> {
+fn delete(oci: &dyn Oci, root: &Path, id: &str, force: bool, undo: &[&dyn Undo]) -> Result<u8> {
     let (dir, record) = match state::find(root, id) {
         Ok(found) => found,
         // As runc: a forced delete of a container that does not exist
@@ -242,14 +265,8 @@ fn delete(root: &Path, id: &str, force: bool, undo: &[&dyn Undo]) -> Result<u8> 
         }
         Err(error) => return Err(error),
     };
-    let status = state::status(&dir, &record);
+    let (_, _, status) = find_for(oci, root, id, Operation::Delete { force })?;
     if status != ContainerState::Stopped {
-        if !force {
-            return Err(
-                Error::new(format!("container {id} is {status}, not stopped"))
-                    .fix("stop it first (`kill`), or `delete --force` it"),
-            );
-        }
         let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
         let deadline = Instant::now() + Duration::from_secs(10);
         while record.is_alive() && Instant::now() < deadline {
@@ -301,20 +318,14 @@ pub fn clean(root: &Path, undo: &[&dyn Undo]) -> Vec<String> {
 /// its PID goes to the pid file and we return at once.
 fn exec(
     parts: &Parts,
+    oci: &dyn Oci,
     root: &Path,
     id: &str,
     process_file: &Path,
     detach: bool,
     pid_file: Option<&Path>,
 ) -> Result<u8> {
-    let (dir, record) = state::find(root, id)?;
-    let status = state::status(&dir, &record);
-    if status != ContainerState::Running {
-        return Err(
-            Error::new(format!("container {id} is {status}, not running"))
-                .fix("`exec` enters running containers only"),
-        );
-    }
+    let (_, record, _) = find_for(oci, root, id, Operation::Exec)?;
     let join = parts.join.ok_or_else(|| {
         Error::new("this binary has no way into a container").fix("use lesson 07 or later")
     })?;
@@ -327,22 +338,13 @@ fn exec(
     let command = Config {
         quiet: true,
         hostname: record.hostname.clone(),
-        command: process.args().clone().unwrap_or_default(),
-        oci: Some(Box::new(OciProcess {
-            env: process.env().clone().unwrap_or_default(),
-            cwd: process.cwd().clone(),
-            ..OciProcess::default()
-        })),
-        ..Config::default()
+        ..lesson_code(|| oci.exec_process(&process))?
     };
-    if command.command.is_empty() {
-        return Err(Error::new("the process has no args").fix("give args in the process file"));
-    }
     let entry = Entry {
         name: id.to_string(),
         pid: Pid::from_raw(record.pid),
         start_time: record.start_time,
-        runtime: Pid::from_raw(record.pid),
+        runtime: Pid::from_raw(record.runtime),
         created: record.created_at,
         hostname: record.hostname.clone(),
         rootfs: None,
@@ -355,12 +357,19 @@ fn exec(
     // process is consistent; it only calls the lesson's exec and exits.
     match unsafe { fork() }.context("fork the process that joins the container")? {
         ForkResult::Child => {
-            let status = join
-                .exec(&entry, &command, parts.process)
-                .unwrap_or_else(|error| {
-                    eprintln!("{error}");
-                    error.status()
-                });
+            let cgroups = parts.binary.has_flag("memory");
+            let status = join::exec_in(
+                &entry,
+                &command,
+                join,
+                parts.process,
+                cgroups,
+                &parts.namespaces,
+            )
+            .unwrap_or_else(|error| {
+                eprintln!("{error}");
+                error.status()
+            });
             std::process::exit(status.into());
         }
         ForkResult::Parent { child } => {
@@ -379,6 +388,97 @@ fn exec(
             })
         }
     }
+}
+
+/// `plan`: what the lesson made of a bundle, one `what: value` line each,
+/// for a learner to read and for the checks to compare.
+fn describe_plan(plan: &Plan) -> String {
+    let config = &plan.config;
+    let words = |list: &[String]| list.join(" ");
+    let mut lines = vec![
+        format!("create: {}", words(&plan.create)),
+        format!("hostname: {}", config.hostname),
+        format!("rootfs: {}", config.rootfs.as_deref().unwrap_or(Path::new("-")).display()),
+    ];
+    for volume in &config.volumes {
+        let mode = if volume.read_only { " (ro)" } else { "" };
+        lines.push(format!(
+            "volume: {} -> {}{mode}",
+            volume.host.display(),
+            volume.container.display()
+        ));
+    }
+    lines.push(format!("command: {}", words(&config.command)));
+    lines.push(format!("cap_drop: {}", words(&config.cap_drop)));
+    lines.push(format!("cap_add: {}", words(&config.cap_add)));
+    let limit = |limit: Option<String>| limit.unwrap_or_else(|| "-".into());
+    lines.push(format!("memory: {}", limit(config.limits.memory.map(|m| m.to_string()))));
+    lines.push(format!("pids: {}", limit(config.limits.pids.map(|p| p.0.to_string()))));
+    lines.push(format!("cpus: {}", limit(config.limits.cpus.map(|c| c.to_string()))));
+    let paths = |paths: &Option<Vec<String>>| paths.as_deref().map_or("-".into(), words);
+    lines.push(format!("masked: {}", paths(&config.masked_paths)));
+    lines.push(format!("read_only: {}", paths(&config.read_only_paths)));
+    lines.push(format!(
+        "seccomp profile: {}",
+        if plan.seccomp.is_some() { "yes" } else { "no" }
+    ));
+    if let Some(oci) = &config.oci {
+        for (kind, path) in &oci.join {
+            lines.push(format!("join: {kind} {}", path.display()));
+        }
+        lines.push(format!("env: {}", words(&oci.env)));
+        lines.push(format!("cwd: {}", oci.cwd.display()));
+        let groups: Vec<String> = oci.additional_gids.iter().map(u32::to_string).collect();
+        lines.push(format!("user: {}:{} groups {}", oci.uid, oci.gid, words(&groups)));
+        for limit in &oci.rlimits {
+            lines.push(format!("rlimit: {} {}:{}", limit.resource, limit.soft, limit.hard));
+        }
+    }
+    lines.iter().map(|line| format!("{}\n", line.trim_end())).collect()
+}
+
+/// `life-cycle`: the lesson's status for each of the eight combinations
+/// of what can be seen, then its verdict on each command in each state.
+fn describe_life_cycle(oci: &dyn Oci) -> Result<String> {
+    let mut lines = Vec::new();
+    for bits in 0..8u8 {
+        let seen = Seen {
+            set_up: bits & 1 != 0,
+            exec_fifo: bits & 2 != 0,
+            alive: bits & 4 != 0,
+        };
+        let status = lesson_code(|| Ok(oci.status(&seen)))?;
+        lines.push(format!(
+            "status set_up={} exec_fifo={} alive={}: {status}",
+            seen.set_up, seen.exec_fifo, seen.alive
+        ));
+    }
+    let operations = [
+        Operation::Start,
+        Operation::Kill,
+        Operation::Exec,
+        Operation::Delete { force: false },
+        Operation::Delete { force: true },
+    ];
+    let statuses = [
+        ContainerState::Creating,
+        ContainerState::Created,
+        ContainerState::Running,
+        ContainerState::Stopped,
+    ];
+    for operation in operations {
+        for status in statuses {
+            let verdict = match lesson_code(|| oci.allow(operation, status).map(|()| 0)) {
+                Ok(_) => "yes".to_string(),
+                Err(error) if error.status() == crate::error::LESSON_PANICKED => {
+                    return Err(error);
+                }
+                Err(error) => format!("no: {error}"),
+            };
+            lines.push(format!("allow {operation} when {status}: {verdict}"));
+        }
+    }
+    Ok(lines.iter().map(|line| format!("{line}\n")).collect())
 }
 
 /// The spec's `features` document: what this runtime can do.

@@ -10,9 +10,13 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod contract;
 pub mod inside;
 pub mod lifecycle;
+pub mod seccomp;
 pub mod state;
+
+pub use contract::{Oci, Operation, Plan, Seen, in_bundle};
 
 use std::fs::OpenOptions;
 use std::io::Write;

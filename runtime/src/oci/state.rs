@@ -18,6 +18,7 @@ use oci_spec::runtime::ContainerState;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Error, Result};
+use crate::oci::contract::Seen;
 use crate::oci::inside::EXEC_FIFO;
 use crate::registry;
 
@@ -41,6 +42,9 @@ pub struct Record {
     pub id: String,
     /// The container's process, as the host numbers it.
     pub pid: i32,
+    /// The `create` that made it: lesson 08 names the container's cgroup
+    /// after it, and `exec` joins that cgroup.
+    pub runtime: i32,
     /// When it started (`/proc/PID/stat` field 22): PID and start time
     /// name one process for good, even once the PID is reused.
     pub start_time: u64,
@@ -107,21 +111,15 @@ pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
     }
 }
 
-// ANCHOR: status
-/// The container's status, read off the world: the spec's life cycle
-/// `creating` → `created` → `running` → `stopped`.
-pub fn status(dir: &Path, record: &Record) -> ContainerState {
-    if !record.is_alive() {
-        ContainerState::Stopped
-    } else if !record.created {
-        ContainerState::Creating
-    } else if dir.join(EXEC_FIFO).exists() {
-        ContainerState::Created
-    } else {
-        ContainerState::Running
+/// What the host says about the container now, for the lesson's
+/// [`crate::oci::contract::Oci::status`].
+pub fn seen(dir: &Path, record: &Record) -> Seen {
+    Seen {
+        set_up: record.created,
+        exec_fifo: dir.join(EXEC_FIFO).exists(),
+        alive: record.is_alive(),
     }
 }
-// ANCHOR_END: status
 
 fn is_zombie(pid: Pid) -> bool {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -129,9 +127,8 @@ fn is_zombie(pid: Pid) -> bool {
         .is_some_and(|(_, after)| after.trim_start().starts_with(['Z', 'X']))
 }
 
-/// The spec's `state` JSON for the container.
-pub fn to_json(dir: &Path, record: &Record) -> String {
-    let status = status(dir, record);
+/// The spec's `state` JSON for the container in `status`.
+pub fn to_json(record: &Record, status: ContainerState) -> String {
     let mut state = serde_json::json!({
         "ociVersion": "1.0.2",
         "id": record.id,
@@ -154,6 +151,7 @@ mod tests {
         Record {
             id: "c".into(),
             pid: pid.as_raw(),
+            runtime: 1,
             start_time: registry::start_time(pid).unwrap_or(0),
             bundle: "/b".into(),
             created,
@@ -164,37 +162,34 @@ mod tests {
     }
 
     #[test]
-    fn the_status_follows_the_record_the_fifo_and_the_process() {
-        let scratch = Scratch::new("oci-status");
+    fn what_is_seen_follows_the_record_the_fifo_and_the_process() {
+        let scratch = Scratch::new("oci-seen");
         let dir = &scratch.0;
         let me = record_of(Pid::this(), false);
-        assert_eq!(status(dir, &me), ContainerState::Creating);
+        assert!(!seen(dir, &me).set_up && seen(dir, &me).alive);
         let me = record_of(Pid::this(), true);
         fs::write(dir.join(EXEC_FIFO), "").unwrap();
-        assert_eq!(status(dir, &me), ContainerState::Created);
+        assert!(seen(dir, &me).set_up && seen(dir, &me).exec_fifo);
         fs::remove_file(dir.join(EXEC_FIFO)).unwrap();
-        assert_eq!(status(dir, &me), ContainerState::Running);
+        assert!(!seen(dir, &me).exec_fifo);
         // The same PID with another start time is another process.
         let reused = Record {
             start_time: me.start_time + 1,
             ..me.clone()
         };
-        assert_eq!(status(dir, &reused), ContainerState::Stopped);
+        assert!(!seen(dir, &reused).alive);
     }
 
     #[test]
     fn the_state_json_has_the_specs_fields_and_a_pid_only_while_alive() {
-        let scratch = Scratch::new("oci-json");
         let me = record_of(Pid::this(), true);
-        let json: serde_json::Value = serde_json::from_str(&to_json(&scratch.0, &me)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&to_json(&me, ContainerState::Running)).unwrap();
         for field in ["ociVersion", "id", "status", "bundle", "pid"] {
             assert!(json.get(field).is_some(), "{field} missing in {json}");
         }
-        let gone = Record {
-            start_time: me.start_time + 1,
-            ..me
-        };
-        let json: serde_json::Value = serde_json::from_str(&to_json(&scratch.0, &gone)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&to_json(&me, ContainerState::Stopped)).unwrap();
         assert_eq!(json["status"], "stopped");
         assert!(json.get("pid").is_none());
     }

@@ -51,7 +51,8 @@ impl Namespace for Harden {
     /// container needed is done, and the command is next.
     fn in_child(&self, run: &Run) -> Result<()> {
         let keep = capabilities(&run.config, &caps::runtime::thread_all_supported())?;
-        harden(&keep, confined(&run.config)?)
+        let (masked, read_only) = paths_to_hide(&run.config);
+        harden(&keep, confined(&run.config)?, &masked, &read_only)
     }
 
     /// A process `exec NAME` starts inside the container is locked like
@@ -116,6 +117,21 @@ pub const READ_ONLY_PATHS: [&str; 5] = [
     "/proc/sysrq-trigger",
 ];
 // ANCHOR_END: defaults
+
+/// The paths to mask and to make read-only: Docker's, unless an OCI
+/// bundle (lesson 11) lists its own.
+pub fn paths_to_hide(config: &Config) -> (Vec<&str>, Vec<&str>) {
+    fn listed<'a>(given: &'a Option<Vec<String>>, docker: &[&'static str]) -> Vec<&'a str> {
+        match given {
+            Some(paths) => paths.iter().map(String::as_str).collect(),
+            None => docker.to_vec(),
+        }
+    }
+    (
+        listed(&config.masked_paths, &MASKED_PATHS),
+        listed(&config.read_only_paths, &READ_ONLY_PATHS),
+    )
+}
 
 // ANCHOR: doors
 /// A group of system calls the filter refuses with `EPERM`, unless the
@@ -287,11 +303,18 @@ pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet>
 // ANCHOR: harden
 /// Close every door, in the only order that works: the masks are mounts,
 /// made while we still hold `CAP_SYS_ADMIN`; then `lock` takes that away.
-pub fn harden(keep: &CapsHashSet, confined: bool) -> Result<()> {
-    for path in MASKED_PATHS {
+/// `masked` and `read_only` are [`MASKED_PATHS`] and [`READ_ONLY_PATHS`]
+/// unless an OCI bundle (lesson 11) names its own.
+pub fn harden(
+    keep: &CapsHashSet,
+    confined: bool,
+    masked: &[&str],
+    read_only: &[&str],
+) -> Result<()> {
+    for path in masked {
         mask_path(Path::new(path))?;
     }
-    for path in READ_ONLY_PATHS {
+    for path in read_only {
         make_read_only(Path::new(path))?;
     }
     lock(keep, confined)

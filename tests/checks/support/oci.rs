@@ -3,20 +3,39 @@
 
 use std::path::{Path, PathBuf};
 
-use nslab_runtime::course::LAST_LESSON;
-
 use super::mounts::shared_rootfs;
 use super::run::Outcome;
-use super::target::{self, Binary, Flavour};
+use super::target;
 use super::{TempDir, random_hex};
 
 /// The reference runtime podman runs ours against.
 pub const RUNC: &str = "/usr/sbin/runc";
 
-/// The binary that speaks OCI (provisionally the last lesson's solution,
-/// until lesson 11 is in the manifest).
+/// The lesson that brings the OCI commands.
+pub const LESSON: u8 = 11;
+
+/// The binary under test that speaks OCI: `lesson-11` with `just lesson
+/// 11`, the reference otherwise.
 pub fn ours() -> PathBuf {
-    target::path(&Binary::new(Flavour::Solution, LAST_LESSON))
+    target::path(&target::for_check(LESSON))
+}
+
+/// `ours plan --bundle DIR` for a bundle whose `config.json` is `config`:
+/// what the lesson makes of it, one `what: value` line each, with the
+/// bundle's directory shown as `<bundle>`.
+pub fn plan_of(config: &str) -> Outcome {
+    let bundle = Bundle::new(config);
+    let mut outcome = bundle.oci(&["plan", "--bundle", "{bundle}"]);
+    let dir = bundle.dir.path.to_string_lossy().into_owned();
+    outcome.stdout = outcome.stdout.replace(&dir, "<bundle>");
+    outcome
+}
+
+/// podman 4.3's own `config.json` for `podman run --network none --rootfs
+/// rootfs sh -c 'exit 42'`, as recorded (the runtime's unit tests use it
+/// too), with `edit` applied to its text.
+pub fn podmans_config(edit: impl Fn(&str) -> String) -> String {
+    edit(include_str!("../../../runtime/src/oci/testdata/podman-config.json"))
 }
 
 /// `podman --runtime RUNTIME run --rm` with no network, this host's
