@@ -228,7 +228,10 @@ fn child(parts: &Parts, run: &Run, channel: &mut ChildEnd, mask_before: &SigSet)
             // container must outlive it; it waits for `start` instead.
             let _ = prctl::set_pdeathsig(None);
             channel.report_ready();
-            match gate.wait().and_then(|()| inside::install_seccomp(&run.config)) {
+            match gate
+                .wait()
+                .and_then(|()| inside::install_seccomp(&run.config))
+            {
                 Ok(()) => become_the_command(parts.process, &run.config),
                 Err(error) => error,
             }
@@ -268,7 +271,13 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<Option<StartGate>> {
     let lessons = Lessons {
         namespaces: &parts.namespaces,
     };
-    lessons.in_child(run, die_with_the_runtime)?;
+    lessons.in_child(run, || {
+        die_with_the_runtime();
+        match &run.config.oci {
+            Some(oci) => inside::before_the_lessons(oci),
+            None => Ok(()),
+        }
+    })?;
     let gate = match &run.config.oci {
         Some(oci) => {
             // The gate first: the bundle's user may not open it.
@@ -276,7 +285,7 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<Option<StartGate>> {
                 .wait_for_start
                 .then(|| StartGate::open(run))
                 .transpose()?;
-            inside::set_up_process(oci)?;
+            inside::after_the_lessons(oci)?;
             gate
         }
         None => None,

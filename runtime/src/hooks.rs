@@ -76,12 +76,12 @@ impl Lessons<'_> {
 
     /// In the child: every lesson's `first_in_child`, then (after `between`)
     /// every lesson's `in_child`.
-    pub fn in_child(&self, run: &Run, between: impl FnOnce()) -> Result<()> {
+    pub fn in_child(&self, run: &Run, between: impl FnOnce() -> Result<()>) -> Result<()> {
         for (k, namespace) in self.namespaces.iter().enumerate() {
             lesson_code(|| namespace.first_in_child(run))?;
             fault::step_after("first_in_child", k);
         }
-        between();
+        between()?;
         for (k, namespace) in self.namespaces.iter().enumerate() {
             lesson_code(|| namespace.in_child(run))?;
             fault::step_after("in_child", k);

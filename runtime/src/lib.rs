@@ -66,9 +66,9 @@ pub use run::Run;
 
 /// The kernel and nix types that appear in the traits' signatures.
 pub use nix::errno::Errno;
-/// Lesson 11 reads `config.json` with these types (the youki project's).
-pub use oci_spec;
 pub use nix::sched::{CloneCb, CloneFlags};
 pub use nix::sys::signal::Signal;
 pub use nix::sys::wait::WaitStatus;
 pub use nix::unistd::Pid;
+/// Lesson 11 reads `config.json` with these types (the youki project's).
+pub use oci_spec;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serial_test::file_parallel;
 
+use crate::support::cgroup::ALLOCATE_64M;
 use crate::support::cgroup::{self, cpu_seconds, existing_dirs_of, limit, skip_unless_v2};
 use crate::support::join::Named;
 use crate::support::mounts::shared_rootfs_flag;
@@ -30,8 +31,6 @@ fn in_rootfs() -> Container {
 /// output is read into the variable by the shell that runs it.
 /// The pipe's own complaints (`tr: write error`) go to /dev/null: they
 /// would share stderr with the runtime's line.
-const ALLOCATE_64M: &str =
-    "x=$(head -c 64m /dev/zero 2>/dev/null | tr '\\0' x 2>/dev/null); echo survived";
 
 /// The runtime's lines on stderr that are neither the transcript nor the
 /// command's: its own notices and errors, `lesson-08: ...` (found inside

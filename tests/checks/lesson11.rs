@@ -63,16 +63,27 @@ fn namespaces_are_created_or_joined_each_once() {
         "",
     );
     joined.expect_success();
-    if planned(&joined, "create") != ["pid uts mnt"] || planned(&joined, "join") != ["net /run/netns/x"] {
+    if planned(&joined, "create") != ["pid uts mnt"]
+        || planned(&joined, "join") != ["net /run/netns/x"]
+    {
         joined.fail(
             "should create pid, uts and mnt (in the bundle's order, by /proc/PID/ns name) and \
              join the network namespace at /run/netns/x instead of creating one",
         );
     }
     let refused = [
-        (r#"{"type": "pid", "path": "/proc/1/ns/pid"}, {"type": "mount"}"#, vec!["linux.namespaces", "pid"]),
-        (r#"{"type": "uts"}, {"type": "uts"}, {"type": "mount"}"#, vec!["linux.namespaces", "uts", "twice"]),
-        (r#"{"type": "pid"}, {"type": "uts"}"#, vec!["linux.namespaces", "mount namespace"]),
+        (
+            r#"{"type": "pid", "path": "/proc/1/ns/pid"}, {"type": "mount"}"#,
+            vec!["linux.namespaces", "pid"],
+        ),
+        (
+            r#"{"type": "uts"}, {"type": "uts"}, {"type": "mount"}"#,
+            vec!["linux.namespaces", "uts", "twice"],
+        ),
+        (
+            r#"{"type": "pid"}, {"type": "uts"}"#,
+            vec!["linux.namespaces", "mount namespace"],
+        ),
     ];
     for (namespaces, words) in refused {
         plan_with(namespaces, "", "").expect_one_error_line(1, &words);
@@ -99,8 +110,14 @@ fn mounts_become_volumes_or_are_refused() {
         );
     }
     let refused = [
-        (r#", "mounts": [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]"#, vec!["mounts[0]", "/tmp", "tmpfs"]),
-        (r#", "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/d", "type": "bind", "source": "/etc", "options": ["bind", "suid"]}]"#, vec!["mounts[1]", "/d", "suid"]),
+        (
+            r#", "mounts": [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]"#,
+            vec!["mounts[0]", "/tmp", "tmpfs"],
+        ),
+        (
+            r#", "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/d", "type": "bind", "source": "/etc", "options": ["bind", "suid"]}]"#,
+            vec!["mounts[1]", "/d", "suid"],
+        ),
     ];
     for (mounts, words) in refused {
         plan_with(NAMESPACES, "", mounts).expect_one_error_line(1, &words);
@@ -126,7 +143,10 @@ fn the_process_keeps_exactly_its_bounding_set() {
     }
     let refused = [
         (r#", "terminal": true"#, vec!["process.terminal"]),
-        (r#", "apparmorProfile": "docker-default""#, vec!["process.apparmorProfile"]),
+        (
+            r#", "apparmorProfile": "docker-default""#,
+            vec!["process.apparmorProfile"],
+        ),
     ];
     for (extra, words) in refused {
         plan_with(NAMESPACES, extra, "").expect_one_error_line(1, &words);
@@ -140,12 +160,18 @@ fn the_process_keeps_exactly_its_bounding_set() {
 fn resources_become_lesson_08_limits() {
     let resources = |inside: &str| with_linux(&format!(r#", "resources": {{{inside}}}"#));
     let plan = plan_with(
-        &resources(r#""memory": {"limit": 33554432}, "pids": {"limit": 10}, "cpu": {"quota": 50000, "period": 100000}, "devices": [{"allow": false, "access": "rwm"}]"#),
+        &resources(
+            r#""memory": {"limit": 33554432}, "pids": {"limit": 10}, "cpu": {"quota": 50000, "period": 100000}, "devices": [{"allow": false, "access": "rwm"}]"#,
+        ),
         "",
         "",
     );
     plan.expect_success();
-    let limits = [planned(&plan, "memory"), planned(&plan, "pids"), planned(&plan, "cpus")];
+    let limits = [
+        planned(&plan, "memory"),
+        planned(&plan, "pids"),
+        planned(&plan, "cpus"),
+    ];
     if limits != [["32m"], ["10"], ["0.5"]] {
         plan.fail("should set lesson 08's --memory 32m, --pids-limit 10 and --cpus 0.5 (deny-all devices is lesson 04's /dev already)");
     }
@@ -155,10 +181,22 @@ fn resources_become_lesson_08_limits() {
         unlimited.fail("a pids limit of 0 means no limit, as runc reads it");
     }
     let refused = [
-        (r#""memory": {"limit": 4194304}"#, vec!["linux.resources.memory", "6m"]),
-        (r#""cpu": {"quota": 50000, "period": 50000}"#, vec!["linux.resources.cpu.period"]),
-        (r#""blockIO": {"weight": 10}"#, vec!["linux.resources.blockIO"]),
-        (r#""devices": [{"allow": true, "access": "rwm"}]"#, vec!["linux.resources.devices"]),
+        (
+            r#""memory": {"limit": 4194304}"#,
+            vec!["linux.resources.memory", "6m"],
+        ),
+        (
+            r#""cpu": {"quota": 50000, "period": 50000}"#,
+            vec!["linux.resources.cpu.period"],
+        ),
+        (
+            r#""blockIO": {"weight": 10}"#,
+            vec!["linux.resources.blockIO"],
+        ),
+        (
+            r#""devices": [{"allow": true, "access": "rwm"}]"#,
+            vec!["linux.resources.devices"],
+        ),
     ];
     for (inside, words) in refused {
         plan_with(&resources(inside), "", "").expect_one_error_line(1, &words);
@@ -189,7 +227,12 @@ fn the_status_is_read_off_the_host() {
     ];
     let wrong: Vec<String> = expected
         .iter()
-        .filter(|(seen, status)| !outcome.stdout.lines().any(|l| l == format!("status {seen}: {status}")))
+        .filter(|(seen, status)| {
+            !outcome
+                .stdout
+                .lines()
+                .any(|l| l == format!("status {seen}: {status}"))
+        })
         .map(|(seen, status)| format!("{seen} should be {status}"))
         .collect();
     if !wrong.is_empty() {
@@ -206,7 +249,10 @@ fn each_command_is_allowed_only_where_the_spec_says() {
         ("kill", &["created", "running"][..]),
         ("exec", &["running"][..]),
         ("delete", &["stopped"][..]),
-        ("delete --force", &["creating", "created", "running", "stopped"][..]),
+        (
+            "delete --force",
+            &["creating", "created", "running", "stopped"][..],
+        ),
     ];
     let mut wrong = Vec::new();
     for (operation, yes) in allowed {
@@ -237,9 +283,17 @@ fn each_command_is_allowed_only_where_the_spec_says() {
     }
 }
 
-/// What the issue compares: the hostname (the container ID's first 12
-/// characters, so different each run), the user, the processes, the map.
-const COMPARED: &str = "hostname; id -u; ps -o pid,comm; cat /proc/self/uid_map";
+/// What is compared with runc: the hostname (the container ID's first 12
+/// characters, so different each run), the user, the processes, the map,
+/// the capability sets, the seccomp mode, whether three of podman's masked
+/// paths read as nothing, and how /proc/sys is mounted. Not `NoNewPrivs`:
+/// lesson 10 always sets it, and podman does not ask for it (chapter 11,
+/// "Our runtime beside runc").
+const COMPARED: &str = "hostname; id -u; ps -o pid,comm; cat /proc/self/uid_map; \
+    grep -E '^(CapEff|CapBnd|Seccomp):' /proc/self/status; \
+    echo /proc/keys $(wc -c < /proc/keys); echo /proc/timer_list $(wc -c < /proc/timer_list); \
+    echo /sys/firmware $(ls -A /sys/firmware | wc -l); \
+    echo /proc/sys $(grep ' /proc/sys ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1)";
 
 /// `out` with the hostname line (the container's ID) made `<id>` and the
 /// PID of `ps` itself made `<ps>`: runc leaves a gap of PIDs that ours
@@ -391,15 +445,28 @@ fn bad_bundles_are_refused_with_one_line_and_leave_nothing() {
             vec!["hooks"],
         ),
     ];
-    let cases = cases.into_iter().chain([(
-        config_json(
-            r#""true""#,
-            "1.0.2",
-            &format!(r#"{NAMESPACES}, {{"type": "cgroup"}}"#),
-            "",
+    let cases = cases.into_iter().chain([
+        (
+            config_json(
+                r#""true""#,
+                "1.0.2",
+                &format!(r#"{NAMESPACES}, {{"type": "cgroup"}}, {{"type": "cgroup"}}"#),
+                "",
+            ),
+            vec!["linux.namespaces", "cgroup", "twice"],
         ),
-        vec!["linux.namespaces", "cgroup"],
-    )]);
+        (
+            // Written from inside, it would change the host: refused by the
+            // core, whatever the lesson's mapping says.
+            config_json(
+                r#""true""#,
+                "1.0.2",
+                &with_linux(r#", "sysctl": {"vm.swappiness": "10"}"#),
+                "",
+            ),
+            vec!["linux.sysctl", "vm.swappiness"],
+        ),
+    ]);
     for (config, words) in cases {
         let bundle = Bundle::new(&config);
         bundle
@@ -441,10 +508,10 @@ fn the_life_cycle_reports_each_state_and_the_specs_errors() {
     assert_eq!(status(&bundle), "running", "after start");
     bundle
         .oci(&["start", "{id}"])
-        .expect_one_error_line(1, &["running", "not created"]);
+        .expect_one_error_line(1, &["running", "start"]);
     bundle
         .oci(&["delete", "{id}"])
-        .expect_one_error_line(1, &["not stopped", "--force"]);
+        .expect_one_error_line(1, &["running", "delete", "--force"]);
     bundle.oci(&["kill", "{id}", "KILL"]).expect_success();
     let stopped = eventually(Duration::from_secs(5), || match status(&bundle).as_str() {
         "stopped" => Ok(()),
@@ -505,4 +572,56 @@ fn a_created_container_whose_runtime_was_killed_goes_with_delete_force_and_clean
         "left {:?}",
         bundle.leftovers()
     );
+}
+
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn podmans_limits_and_hardening_take_effect_inside() {
+    let _host = HostGuard::begin();
+    let data = TempDir::new();
+    std::fs::write(data.path.join("marker"), "from the host\n").expect("write the marker");
+    let volume = format!("{}:/data", data.path.display());
+    let script = "hostname; grep '^CapEff:' /proc/self/status; cat /data/marker; \
+        i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); echo started $i; done";
+    let flags = [
+        "--rm",
+        "--pids-limit",
+        "10",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "h1",
+        "-v",
+        &volume,
+    ];
+    let outcome = podman_run(&ours(), &flags, &["sh", "-c", script]);
+    let lines: Vec<&str> = outcome.stdout.lines().collect();
+    if lines.first() != Some(&"h1") {
+        outcome.fail("should print the hostname h1 first: spec.hostname is the container's hostname (lesson 01)");
+    }
+    if !lines
+        .iter()
+        .any(|l| l.split_whitespace().eq(["CapEff:", "0000000000000000"]))
+    {
+        outcome.fail("should show CapEff 0 with --cap-drop ALL: podman's bounding set is then empty, and `map_process` must keep exactly it");
+    }
+    if !lines.contains(&"from the host") {
+        outcome.fail("should read the host's marker in /data: -v DIR:/data reaches you as a bind mount, which `map_mounts` makes a volume");
+    }
+    let started = lines.iter().filter(|l| l.starts_with("started")).count();
+    if !(5..=10).contains(&started) {
+        outcome.fail(&format!(
+            "should start about 9 sleeps under --pids-limit 10 and then fail to fork; it started {started}: \
+             linux.resources.pids.limit must reach lesson 08 (`map_resources`)"
+        ));
+    }
+    let hog = podman_run(
+        &ours(),
+        &["--rm", "--memory", "32m"],
+        &["sh", "-c", crate::support::cgroup::ALLOCATE_64M],
+    );
+    if hog.stdout.contains("survived") || hog.status != Some(137) {
+        hog.fail("should be killed (podman exits 137) holding 64 MiB under --memory 32m: linux.resources.memory.limit must reach lesson 08 (`map_resources`)");
+    }
 }

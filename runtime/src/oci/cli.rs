@@ -224,63 +224,63 @@ pub fn parse(args: Vec<String>) -> Result<(Globals, Command)> {
         }
         Ok(positional[0].clone())
     };
-    let parsed = match command.as_str() {
-        "create" => Command::Create {
-            id: id(&positional, 1)?,
-            bundle: bundle.unwrap_or_else(|| ".".into()).into(),
-            pid_file: pid_file.map(PathBuf::from),
-        },
-        "start" => Command::Start {
-            id: id(&positional, 1)?,
-        },
-        "state" => Command::State {
-            id: id(&positional, 1)?,
-        },
-        "kill" => {
-            let signal = match positional.len() {
-                1 => "SIGTERM".to_string(),
-                2 => positional[1].clone(),
-                _ => {
-                    return Err(
-                        Error::new("kill takes an ID and a signal").fix("write kill ID [SIGNAL]")
-                    );
+    let parsed =
+        match command.as_str() {
+            "create" => Command::Create {
+                id: id(&positional, 1)?,
+                bundle: bundle.unwrap_or_else(|| ".".into()).into(),
+                pid_file: pid_file.map(PathBuf::from),
+            },
+            "start" => Command::Start {
+                id: id(&positional, 1)?,
+            },
+            "state" => Command::State {
+                id: id(&positional, 1)?,
+            },
+            "kill" => {
+                let signal = match positional.len() {
+                    1 => "SIGTERM".to_string(),
+                    2 => positional[1].clone(),
+                    _ => {
+                        return Err(Error::new("kill takes an ID and a signal")
+                            .fix("write kill ID [SIGNAL]"));
+                    }
+                };
+                Command::Kill {
+                    id: positional[0].clone(),
+                    signal,
                 }
-            };
-            Command::Kill {
-                id: positional[0].clone(),
-                signal,
             }
-        }
-        "delete" => Command::Delete {
-            id: id(&positional, 1)?,
-            force,
-        },
-        "exec" => Command::Exec {
-            id: id(&positional, 1)?,
-            process: process
-                .ok_or_else(|| {
-                    Error::new("exec needs --process FILE")
-                        .fix("give the process as JSON in a file, as conmon does")
-                })?
-                .into(),
-            detach,
-            pid_file: pid_file.map(PathBuf::from),
-        },
-        "features" if positional.is_empty() => Command::Features,
-        "life-cycle" if positional.is_empty() => Command::LifeCycle,
-        "features" | "life-cycle" => {
-            return Err(Error::new(format!("{command} takes no arguments"))
-                .fix(format!("write {command}")));
-        }
-        "plan" if positional.is_empty() => Command::Plan {
-            bundle: bundle.unwrap_or_else(|| ".".into()).into(),
-        },
-        "plan" => return Err(Error::new("plan takes no ID").fix("write plan --bundle DIR")),
-        other => {
-            return Err(Error::new(format!("unknown command {other:?}"))
-                .fix(format!("give one of: {}", COMMANDS.join(", "))));
-        }
-    };
+            "delete" => Command::Delete {
+                id: id(&positional, 1)?,
+                force,
+            },
+            "exec" => Command::Exec {
+                id: id(&positional, 1)?,
+                process: process
+                    .ok_or_else(|| {
+                        Error::new("exec needs --process FILE")
+                            .fix("give the process as JSON in a file, as conmon does")
+                    })?
+                    .into(),
+                detach,
+                pid_file: pid_file.map(PathBuf::from),
+            },
+            "features" if positional.is_empty() => Command::Features,
+            "life-cycle" if positional.is_empty() => Command::LifeCycle,
+            "features" | "life-cycle" => {
+                return Err(Error::new(format!("{command} takes no arguments"))
+                    .fix(format!("write {command}")));
+            }
+            "plan" if positional.is_empty() => Command::Plan {
+                bundle: bundle.unwrap_or_else(|| ".".into()).into(),
+            },
+            "plan" => return Err(Error::new("plan takes no ID").fix("write plan --bundle DIR")),
+            other => {
+                return Err(Error::new(format!("unknown command {other:?}"))
+                    .fix(format!("give one of: {}", COMMANDS.join(", "))));
+            }
+        };
     Ok((globals, parsed))
 }
 

@@ -2,8 +2,10 @@
 //! that the course's lessons do not already do, and the wait for `start`.
 //!
 //! The core calls these from the container's child (`container.rs`):
-//! [`join_namespaces`] before any lesson's hook, [`set_up_process`] after
-//! the last, [`StartGate::wait`] just before `exec`.
+//! [`join_namespaces`] before any lesson's hook, [`before_the_lessons`]
+//! between their `first_in_child` and `in_child`, [`after_the_lessons`]
+//! after the last, [`StartGate::wait`] and [`install_seccomp`] just
+//! before `exec`.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -43,10 +45,21 @@ pub fn join_namespaces(process: &OciProcess) -> Result<()> {
     Ok(())
 }
 
-/// After the lessons' hooks (the mounts are made, by root): the limits,
-/// the working directory and the user the bundle asks for. The user comes
-/// last, since it may not be allowed to do the rest.
-pub fn set_up_process(process: &OciProcess) -> Result<()> {
+/// Between the lessons' `first_in_child` (lesson 05 has made us root of
+/// the container's user namespace) and their `in_child` (lesson 10 ends
+/// by dropping the capabilities these need and making `/proc/sys`
+/// read-only): the bundle's sysctls, resource limits, groups and group.
+/// `/proc` is still the host's here, but a namespaced sysctl's file
+/// reaches the writer's own namespace (its network namespace for `net.*`),
+/// and `create` has refused every other kind
+/// ([`crate::oci::bundle::refuse_host_sysctls`]). Changing groups leaves
+/// the capabilities alone; only the user waits for [`after_the_lessons`].
+pub fn before_the_lessons(process: &OciProcess) -> Result<()> {
+    for (key, value) in &process.sysctl {
+        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+        std::fs::write(&path, value)
+            .with_context(|| format!("set the sysctl {key} to {value:?}"))?;
+    }
     for limit in &process.rlimits {
         let value = libc::rlimit {
             rlim_cur: limit.soft,
@@ -63,14 +76,6 @@ pub fn set_up_process(process: &OciProcess) -> Result<()> {
             .fix("lower the limit (podman --ulimit), or raise it on the host first"));
         }
     }
-    for (key, value) in &process.sysctl {
-        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
-        std::fs::write(&path, value)
-            .with_context(|| format!("set the sysctl {key} to {value:?}"))
-            .map_err(|e| e.fix("only sysctls of the container's own namespaces can be set"))?;
-    }
-    chdir(&process.cwd)
-        .with_context(|| format!("change to the working directory {}", process.cwd.display()))?;
     let gids: Vec<Gid> = process
         .additional_gids
         .iter()
@@ -78,10 +83,21 @@ pub fn set_up_process(process: &OciProcess) -> Result<()> {
         .map(Gid::from_raw)
         .collect();
     setgroups(&gids).context("set the additional groups")?;
-    let (uid, gid) = (Uid::from_raw(process.uid), Gid::from_raw(process.gid));
-    setresgid(gid, gid, gid).with_context(|| format!("become group {gid}"))?;
-    setresuid(uid, uid, uid).with_context(|| format!("become user {uid}"))?;
-    Ok(())
+    let gid = Gid::from_raw(process.gid);
+    setresgid(gid, gid, gid).with_context(|| format!("become group {gid}"))
+}
+
+/// After the lessons' hooks (the mounts are made, the capabilities
+/// dropped): the working directory, then the user. Becoming a user other
+/// than root needs `CAP_SETUID` among the bundle's capabilities, as with
+/// runc; the capabilities a non-root user keeps are cleared by the kernel.
+pub fn after_the_lessons(process: &OciProcess) -> Result<()> {
+    chdir(&process.cwd)
+        .with_context(|| format!("change to the working directory {}", process.cwd.display()))?;
+    let uid = Uid::from_raw(process.uid);
+    setresuid(uid, uid, uid)
+        .with_context(|| format!("become user {uid}"))
+        .map_err(|e| e.fix("keep CAP_SETUID in process.capabilities, or run as root (uid 0)"))
 }
 
 /// The bundle's seccomp filters, last before `exec` (lesson 10 has set

@@ -117,6 +117,11 @@ fn create(
         .filter_map(|lesson| lesson.namespace)
         .collect();
     bundle::refuse_namespaces_not_made(&plan.create, &made)?;
+    if let Some(process) = &plan.config.oci {
+        let mut namespaces: Vec<&str> = plan.create.iter().map(String::as_str).collect();
+        namespaces.extend(process.join.iter().map(|(kind, _)| kind.as_str()));
+        bundle::refuse_host_sysctls(&process.sysctl, &namespaces)?;
+    }
     // Compiled here, so that a profile we cannot honour fails `create`
     // before anything exists; installed by the container just before exec.
     if let (Some(profile), Some(process)) = (&plan.seccomp, plan.config.oci.as_mut()) {
@@ -134,7 +139,7 @@ fn create(
     let selected = Parts {
         binary: parts.binary,
         process: parts.process,
-        namespaces: namespaces_for(parts, &plan.create),
+        namespaces: namespaces_for(parts, &plan),
         join: parts.join,
         oci: parts.oci,
     };
@@ -177,8 +182,15 @@ fn create(
 
 /// The lessons whose namespace the bundle asks to create (lesson 05's
 /// user namespace only with `user`, lesson 06's network only with a new
-/// `network`), and every lesson that adds no namespace of its own.
-fn namespaces_for(parts: &Parts, create: &[String]) -> Vec<&'static dyn Namespace> {
+/// `network`), and every lesson that adds no namespace of its own. Lesson
+/// 08 also comes when the bundle sets limits without asking for a cgroup
+/// namespace (podman on cgroup v1): the limits are its, and its namespace
+/// comes with them (a difference from runc the chapter shows).
+fn namespaces_for(parts: &Parts, plan: &Plan) -> Vec<&'static dyn Namespace> {
+    let mut create = plan.create.clone();
+    if !plan.config.limits.is_empty() {
+        create.push("cgroup".to_string());
+    }
     let lessons = LESSONS
         .iter()
         .filter(|lesson| lesson.adds.contains(&Part::Namespace));
@@ -398,7 +410,10 @@ fn describe_plan(plan: &Plan) -> String {
     let mut lines = vec![
         format!("create: {}", words(&plan.create)),
         format!("hostname: {}", config.hostname),
-        format!("rootfs: {}", config.rootfs.as_deref().unwrap_or(Path::new("-")).display()),
+        format!(
+            "rootfs: {}",
+            config.rootfs.as_deref().unwrap_or(Path::new("-")).display()
+        ),
     ];
     for volume in &config.volumes {
         let mode = if volume.read_only { " (ro)" } else { "" };
@@ -412,9 +427,18 @@ fn describe_plan(plan: &Plan) -> String {
     lines.push(format!("cap_drop: {}", words(&config.cap_drop)));
     lines.push(format!("cap_add: {}", words(&config.cap_add)));
     let limit = |limit: Option<String>| limit.unwrap_or_else(|| "-".into());
-    lines.push(format!("memory: {}", limit(config.limits.memory.map(|m| m.to_string()))));
-    lines.push(format!("pids: {}", limit(config.limits.pids.map(|p| p.0.to_string()))));
-    lines.push(format!("cpus: {}", limit(config.limits.cpus.map(|c| c.to_string()))));
+    lines.push(format!(
+        "memory: {}",
+        limit(config.limits.memory.map(|m| m.to_string()))
+    ));
+    lines.push(format!(
+        "pids: {}",
+        limit(config.limits.pids.map(|p| p.0.to_string()))
+    ));
+    lines.push(format!(
+        "cpus: {}",
+        limit(config.limits.cpus.map(|c| c.to_string()))
+    ));
     let paths = |paths: &Option<Vec<String>>| paths.as_deref().map_or("-".into(), words);
     lines.push(format!("masked: {}", paths(&config.masked_paths)));
     lines.push(format!("read_only: {}", paths(&config.read_only_paths)));
@@ -429,12 +453,23 @@ fn describe_plan(plan: &Plan) -> String {
         lines.push(format!("env: {}", words(&oci.env)));
         lines.push(format!("cwd: {}", oci.cwd.display()));
         let groups: Vec<String> = oci.additional_gids.iter().map(u32::to_string).collect();
-        lines.push(format!("user: {}:{} groups {}", oci.uid, oci.gid, words(&groups)));
+        lines.push(format!(
+            "user: {}:{} groups {}",
+            oci.uid,
+            oci.gid,
+            words(&groups)
+        ));
         for limit in &oci.rlimits {
-            lines.push(format!("rlimit: {} {}:{}", limit.resource, limit.soft, limit.hard));
+            lines.push(format!(
+                "rlimit: {} {}:{}",
+                limit.resource, limit.soft, limit.hard
+            ));
         }
     }
-    lines.iter().map(|line| format!("{}\n", line.trim_end())).collect()
+    lines
+        .iter()
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect()
 }
 
 /// `life-cycle`: the lesson's status for each of the eight combinations

@@ -22,8 +22,8 @@ use std::path::Path;
 
 use nslab_runtime::oci::{Oci, Operation, Plan, Seen, in_bundle};
 use nslab_runtime::oci_spec::runtime::{
-    Capability, ContainerState, LinuxIdMapping, LinuxNamespace, LinuxNamespaceType,
-    LinuxResources, Mount, Process, Spec,
+    Capability, ContainerState, LinuxIdMapping, LinuxNamespace, LinuxNamespaceType, LinuxResources,
+    Mount, Process, Spec,
 };
 use nslab_runtime::{
     Config, Cpus, Error, IdMap, Limits, Memory, OciProcess, Pids, Result, Rlimit, Volume,
@@ -93,7 +93,10 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
         .as_ref()
         .ok_or_else(|| unsupported("linux", "config.json has no linux section"))?;
     for (field, set) in [
-        ("linux.rootfsPropagation", linux.rootfs_propagation().is_some()),
+        (
+            "linux.rootfsPropagation",
+            linux.rootfs_propagation().is_some(),
+        ),
         ("linux.mountLabel", linux.mount_label().is_some()),
         ("linux.intelRdt", linux.intel_rdt().is_some()),
         ("linux.personality", linux.personality().is_some()),
@@ -306,7 +309,10 @@ fn refuse_process_fields(process: &Process) -> Result<()> {
         ));
     }
     for (field, set) in [
-        ("process.apparmorProfile", process.apparmor_profile().is_some()),
+        (
+            "process.apparmorProfile",
+            process.apparmor_profile().is_some(),
+        ),
         ("process.selinuxLabel", process.selinux_label().is_some()),
         ("process.oomScoreAdj", process.oom_score_adj().is_some()),
         ("process.ioPriority", process.io_priority().is_some()),
@@ -329,7 +335,10 @@ fn map_rlimits(process: &Process) -> Result<Vec<Rlimit>> {
         .map(|limit| {
             let name = limit.typ().to_string();
             let resource = rlimit_number(&name).ok_or_else(|| {
-                unsupported("process.rlimits", &format!("{name} is not a limit of Linux"))
+                unsupported(
+                    "process.rlimits",
+                    &format!("{name} is not a limit of Linux"),
+                )
             })?;
             Ok(Rlimit {
                 resource,
@@ -392,7 +401,10 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
         .flatten()
         .any(|rule| rule.allow());
     for (field, set) in [
-        ("linux.resources.devices (allowing a device)", devices_allowed),
+        (
+            "linux.resources.devices (allowing a device)",
+            devices_allowed,
+        ),
         ("linux.resources.blockIO", resources.block_io().is_some()),
         (
             "linux.resources.hugepageLimits",

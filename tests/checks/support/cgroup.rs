@@ -5,6 +5,11 @@
 
 use std::path::PathBuf;
 
+/// A shell script that holds 64 MiB in a variable, then says it survived:
+/// under `--memory 32m` the OOM killer ends it first (lessons 08 and 11).
+pub const ALLOCATE_64M: &str =
+    "x=$(head -c 64m /dev/zero 2>/dev/null | tr '\\0' x 2>/dev/null); echo survived";
+
 /// A mounted cgroup tree: where, which version, which controllers.
 #[derive(Debug, Clone)]
 pub struct Tree {

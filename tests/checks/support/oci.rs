@@ -35,7 +35,9 @@ pub fn plan_of(config: &str) -> Outcome {
 /// rootfs sh -c 'exit 42'`, as recorded (the runtime's unit tests use it
 /// too), with `edit` applied to its text.
 pub fn podmans_config(edit: impl Fn(&str) -> String) -> String {
-    edit(include_str!("../../../runtime/src/oci/testdata/podman-config.json"))
+    edit(include_str!(
+        "../../../runtime/src/oci/testdata/podman-config.json"
+    ))
 }
 
 /// `podman --runtime RUNTIME run --rm` with no network, this host's
