@@ -78,13 +78,13 @@ exec-solution NAME *ARGS:
 # Podman with your runtime in place of runc (lesson 11, as root):
 # `just podman -- run --rm --rootfs "$(just rootfs | tail -1)" -- echo hi`.
 podman *ARGS:
-    @cargo build --quiet --bin lesson-07
-    @{{just_executable()}} _podman target/debug/lesson-07 "$@"
+    @cargo build --quiet --bin lesson-11
+    @{{just_executable()}} _podman target/debug/lesson-11 "$@"
 
 # The same with the reference runtime.
 podman-solution *ARGS:
-    @cargo build --quiet --bin solution-07
-    @{{just_executable()}} _podman target/debug/solution-07 "$@"
+    @cargo build --quiet --bin solution-11
+    @{{just_executable()}} _podman target/debug/solution-11 "$@"
 
 # podman --runtime RUNTIME ARGS, for the two above. Podman 4.3 takes every
 # word after `--rootfs PATH` as the command, `--` included, so a `--` there

@@ -45,13 +45,13 @@ LEARNER_PACKAGES=(
     nftables       # nft: NAT rules and the host guard (lesson 06)
     strace         # the book's experiments watch system calls
     busybox-static # the container's root filesystem (lesson 04)
+    podman runc    # lesson 11: podman (with conmon) drives your runtime; runc is the reference
 )
 MAINTAINER_PACKAGES=(
     # `just bench` (issue 9): the timer, peak memory, and the peers it
     # measures the runtime against (unshare is in util-linux).
     hyperfine time
-    bubblewrap crun runc
-    podman         # lesson 11: podman (with conmon) drives the course's runtime
+    bubblewrap crun
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -50,7 +50,7 @@ impl Namespace for Harden {
     /// The last of every lesson's `in_child`: everything privileged the
     /// container needed is done, and the command is next.
     fn in_child(&self, run: &Run) -> Result<()> {
-        let keep = capabilities(&run.config, &caps::runtime::thread_all_supported())?;
+        let keep = capabilities(&run.config, &every_capability()?)?;
         let (masked, read_only) = paths_to_hide(&run.config);
         harden(&keep, confined(&run.config)?, &masked, &read_only)
     }
@@ -59,7 +59,7 @@ impl Namespace for Harden {
     /// the container's first one, from the flags the container was started
     /// with. It shares the container's mounts, masks included.
     fn in_joined(&self, command: &Config) -> Result<()> {
-        let keep = capabilities(command, &caps::runtime::thread_all_supported())?;
+        let keep = capabilities(command, &every_capability()?)?;
         lock(&keep, confined(command)?)
     }
 }
@@ -253,6 +253,14 @@ pub fn parse_capability(name: &str) -> Result<Option<Capability>> {
     })
 }
 
+/// What `ALL` means: every capability this process could still hold, its
+/// bounding set. That is every capability the kernel knows, except where
+/// the runtime itself was started without some (a VM whose root lacks
+/// `CAP_SYS_RESOURCE`): asking for one of those would make `capset` fail.
+pub fn every_capability() -> Result<CapsHashSet> {
+    caps::read(None, CapSet::Bounding).context("read the bounding set")
+}
+
 /// `--seccomp`: `false` for `unconfined`, `true` for the default filter.
 /// A profile file is refused: this lesson builds its filter in code.
 pub fn confined(config: &Config) -> Result<bool> {
@@ -274,13 +282,13 @@ pub fn confined(config: &Config) -> Result<bool> {
 // ANCHOR: capabilities
 /// The capabilities the container keeps: Docker's default 14, with
 /// `--cap-add` and `--cap-drop` applied as Docker applies them. `every`
-/// is every capability this kernel knows (what `ALL` means).
+/// is what `ALL` means ([`every_capability`]).
 pub fn capabilities(config: &Config, every: &CapsHashSet) -> Result<CapsHashSet> {
     // Book: chapter 10, "Exercise: capabilities". The container must keep
     // exactly what `docker run` would give it for the same flags: Docker's 14
     // by default, plus each --cap-add, minus each --cap-drop; --cap-drop ALL
-    // starts from none and --cap-add ALL means every capability this kernel
-    // knows (`every`).
+    // starts from none and --cap-add ALL means every capability this process
+    // may still hold (`every`, its bounding set).
     todo!("the capabilities the container keeps")
 }
 // ANCHOR_END: capabilities
