@@ -522,12 +522,12 @@ fn features() -> String {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.2.1",
         "hooks": [],
-        "mountOptions": ["bind", "rbind", "ro", "rw", "private", "rprivate"],
+        "mountOptions": ["bind", "rbind", "ro", "rw", "private", "rprivate", "nosuid", "nodev", "noexec"],
         "linux": {
-            "namespaces": ["pid", "network", "ipc", "uts", "mount", "user"],
+            "namespaces": ["pid", "network", "ipc", "uts", "mount", "user", "cgroup", "time"],
             "capabilities": [],
-            "cgroup": { "v1": false, "v2": false, "systemd": false, "systemdUser": false },
-            "seccomp": { "enabled": false },
+            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false },
+            "seccomp": { "enabled": true, "actions": ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"] },
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false }
         },

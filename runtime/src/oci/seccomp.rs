@@ -71,10 +71,12 @@
 //! # Installing
 //!
 //! [`install`] calls seccomp(2) itself instead of seccompiler's
-//! `apply_filter`, because that one always sets no_new_privs: podman leaves
-//! `noNewPrivileges` unset, and the container must then run with
-//! NoNewPrivs 0, as under runc. Without no_new_privs the kernel requires
-//! CAP_SYS_ADMIN, so the caller installs before dropping capabilities.
+//! `apply_filter`, which always sets no_new_privs: whether a process gets
+//! no_new_privs is not this module's decision. Without it the kernel
+//! requires CAP_SYS_ADMIN. In the course's container lesson 10 has set it
+//! (always, even where podman leaves `noNewPrivileges` unset and runc
+//! keeps NoNewPrivs 0: a difference chapter 11 shows), so the container
+//! installs these filters last, after the exec FIFO, just before `exec`.
 
 use std::collections::{BTreeMap, HashMap};
 
