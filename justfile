@@ -151,9 +151,9 @@ test:
 self-test *LESSONS:
     @cargo run --quiet -p nslab-checker -- self-test "$@"
 
+# Prove a check catches each catalogued learner mistake and names the fix.
 # Each catalogued learner mistake (lessons/NN-name/mistakes.toml) is made in
 # a scratch copy; `just mutants 4` for one lesson, all without N.
-# Prove a check catches each catalogued learner mistake and names the fix.
 mutants *LESSONS:
     @cargo run --quiet -p nslab-checker -- mutants "$@"
 

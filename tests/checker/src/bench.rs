@@ -480,6 +480,57 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         changes_the_host: false,
     });
+
+    // Lesson 11: podman with our runtime beside podman with runc (crun
+    // needs --cgroups=disabled on a hybrid host, which changes what podman
+    // does: left out). Under the host lock: podman mounts and unmounts
+    // while a container runs.
+    if installed("podman") && installed("runc") {
+        let podman_with = |runtime: &str| {
+            let argv = [
+                "podman",
+                "--runtime",
+                runtime,
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--ulimit",
+                "nofile=20000:20000",
+                "--ulimit",
+                "nproc=20000:20000",
+                "--rootfs",
+                &rootfs,
+                "/bin/true",
+            ];
+            argv.map(str::to_string).to_vec()
+        };
+        let lesson = LESSONS
+            .iter()
+            .find(|lesson| lesson.slug == "oci")
+            .expect("the course has an oci lesson");
+        let oci = Binary::new(Flavour::Solution, lesson.number);
+        let ours = oci.path_in(release).display().to_string();
+        list.push(Comparison {
+            title: "podman run --rm: our runtime in runc's place".into(),
+            slug: "podman".into(),
+            ours: Entry {
+                name: format!("podman with {oci}"),
+                argv: podman_with(&ours),
+                time_target: None,
+                memory_target: None,
+            },
+            peers: vec![Entry {
+                name: "podman with runc".into(),
+                argv: podman_with("/usr/sbin/runc"),
+                time_target: Some(1.0),
+                memory_target: None,
+            }],
+            skipped: Vec::new(),
+            pure_cgroup_v1_view: false,
+            changes_the_host: true,
+        });
+    }
     list
 }
 
