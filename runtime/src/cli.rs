@@ -13,7 +13,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{self, Config, IdMap, NetMode, Subnet, Volume};
-use crate::course::{Binary, Flavour, LESSONS, describe_lesson};
+use crate::course::{Binary, Flavour, LESSONS, Part, describe_lesson};
 use crate::error::{Error, Result};
 use crate::limits::{Cpus, Limits, Memory, Pids};
 
@@ -157,6 +157,22 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
             command = command.mut_arg(id, |a| a.hide(true));
         }
         debug_assert!(lesson > binary.level);
+    }
+    // Lesson 11's OCI commands are parsed before clap (`crate::oci::cli`).
+    let speaks_oci = LESSONS
+        .iter()
+        .take(usize::from(binary.level) + 1)
+        .any(|lesson| lesson.adds.contains(&Part::Oci));
+    if speaks_oci {
+        let exit_statuses = command
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        command = command.after_help(format!(
+            "{exit_statuses}\n\nAlso the OCI runtime's commands, as podman and conmon call runc: \
+             create, start, state, kill, delete, exec --process, features; and the \
+             course's plan --bundle DIR and life-cycle (chapter 11)."
+        ));
     }
 
     let matches = match command.clone().try_get_matches_from(args) {

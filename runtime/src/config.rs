@@ -97,6 +97,9 @@ pub struct OciProcess {
     /// `create`: wait at the exec FIFO in the container's directory until
     /// `start` opens it, then `exec`.
     pub wait_for_start: bool,
+    /// The file mode creation mask (`umask(2)`); `None` keeps the
+    /// runtime's.
+    pub umask: Option<u32>,
     /// The bundle's seccomp profile, compiled (by the core, at `create`);
     /// installed just before `exec`.
     pub seccomp: Vec<seccompiler::BpfProgram>,

@@ -27,11 +27,6 @@ fn in_rootfs() -> Container {
     lesson_08().flag("--rootfs").flag(shared_rootfs_flag())
 }
 
-/// Holds 64 MiB in the shell itself (PID 1): a command substitution's
-/// output is read into the variable by the shell that runs it.
-/// The pipe's own complaints (`tr: write error`) go to /dev/null: they
-/// would share stderr with the runtime's line.
-
 /// The runtime's lines on stderr that are neither the transcript nor the
 /// command's: its own notices and errors, `lesson-08: ...` (found inside
 /// a line too: a dying process may have left half a line before it).

@@ -78,7 +78,7 @@ fn namespaces_are_created_or_joined_each_once() {
         ),
         (
             r#"{"type": "uts"}, {"type": "uts"}, {"type": "mount"}"#,
-            vec!["linux.namespaces", "uts", "twice"],
+            vec!["linux.namespaces", "uts"],
         ),
         (
             r#"{"type": "pid"}, {"type": "uts"}"#,
@@ -192,6 +192,10 @@ fn resources_become_lesson_08_limits() {
         (
             r#""blockIO": {"weight": 10}"#,
             vec!["linux.resources.blockIO"],
+        ),
+        (
+            r#""cpu": {"shares": 512}"#,
+            vec!["linux.resources.cpu.shares"],
         ),
         (
             r#""devices": [{"allow": true, "access": "rwm"}]"#,
@@ -453,7 +457,7 @@ fn bad_bundles_are_refused_with_one_line_and_leave_nothing() {
                 &format!(r#"{NAMESPACES}, {{"type": "cgroup"}}, {{"type": "cgroup"}}"#),
                 "",
             ),
-            vec!["linux.namespaces", "cgroup", "twice"],
+            vec!["linux.namespaces", "cgroup"],
         ),
         (
             // Written from inside, it would change the host: refused by the

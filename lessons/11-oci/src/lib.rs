@@ -130,6 +130,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
     if let Some(oci) = container.oci.as_mut() {
         oci.join = join;
         oci.wait_for_start = true;
+        oci.umask = process.user().umask();
         oci.sysctl = linux
             .sysctl()
             .iter()
@@ -161,15 +162,17 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
 }
 // ANCHOR_END: map_spec
 
+/// A namespace to join rather than create: its `/proc/PID/ns` name and
+/// the file that names it (`net`, `/run/netns/NAME`).
+pub type Joined = (String, std::path::PathBuf);
+
 // ANCHOR: map_namespaces
 /// The namespaces to create (by `/proc/PID/ns` name: `mnt`, `net`) and
 /// those to join, by the file that names one (`/run/netns/NAME`, which
 /// podman makes for its networks). Each type at most once; a mount
 /// namespace of its own is required (lesson 04 would otherwise change the
 /// host's mounts); only network, IPC and UTS namespaces may be joined.
-pub fn map_namespaces(
-    namespaces: &[LinuxNamespace],
-) -> Result<(Vec<String>, Vec<(String, std::path::PathBuf)>)> {
+pub fn map_namespaces(namespaces: &[LinuxNamespace]) -> Result<(Vec<String>, Vec<Joined>)> {
     // Book: chapter 11, "Exercise: map_namespaces". Every namespace the bundle
     // lists must be either created by the lesson that makes it or, when it
     // names a file, joined, and nothing listed may be dropped or doubled in
@@ -244,6 +247,10 @@ fn refuse_process_fields(process: &Process) -> Result<()> {
         ("process.ioPriority", process.io_priority().is_some()),
         ("process.scheduler", process.scheduler().is_some()),
         ("process.commandLine", process.command_line().is_some()),
+        (
+            "process.execCPUAffinity",
+            process.exec_cpu_affinity().is_some(),
+        ),
     ] {
         if set {
             return Err(unsupported(field, "not supported by this runtime"));
@@ -310,6 +317,61 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
         ),
         ("linux.resources.network", resources.network().is_some()),
         ("linux.resources.rdma", resources.rdma().is_some()),
+        ("linux.resources.unified", resources.unified().is_some()),
+    ] {
+        if set {
+            return Err(unsupported(field, "not supported by this runtime"));
+        }
+    }
+    // Lesson 08 sets a memory limit (and allows no swap: `swap` asks for
+    // no more than that) and a CPU quota; nothing else of either.
+    let memory = resources.memory().as_ref();
+    let cpu = resources.cpu().as_ref();
+    for (field, set) in [
+        (
+            "linux.resources.memory.reservation",
+            memory.is_some_and(|m| m.reservation().is_some()),
+        ),
+        (
+            "linux.resources.memory.kernel",
+            memory.is_some_and(|m| m.kernel().is_some()),
+        ),
+        (
+            "linux.resources.memory.kernelTCP",
+            memory.is_some_and(|m| m.kernel_tcp().is_some()),
+        ),
+        (
+            "linux.resources.memory.swappiness",
+            memory.is_some_and(|m| m.swappiness().is_some()),
+        ),
+        (
+            "linux.resources.memory.disableOOMKiller",
+            memory.is_some_and(|m| m.disable_oom_killer() == Some(true)),
+        ),
+        (
+            "linux.resources.cpu.shares",
+            cpu.is_some_and(|c| c.shares().is_some()),
+        ),
+        (
+            "linux.resources.cpu.idle",
+            cpu.is_some_and(|c| c.idle().is_some()),
+        ),
+        (
+            "linux.resources.cpu.burst",
+            cpu.is_some_and(|c| c.burst().is_some()),
+        ),
+        (
+            "linux.resources.cpu.realtimeRuntime",
+            cpu.is_some_and(|c| c.realtime_runtime().is_some() || c.realtime_period().is_some()),
+        ),
+        (
+            "linux.resources.cpu.cpus",
+            cpu.is_some_and(|c| c.cpus().is_some()),
+        ),
+        (
+            "linux.resources.cpu.mems",
+            cpu.is_some_and(|c| c.mems().is_some()),
+        ),
     ] {
         if set {
             return Err(unsupported(field, "not supported by this runtime"));

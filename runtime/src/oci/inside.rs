@@ -15,7 +15,7 @@ use std::path::Path;
 
 use nix::fcntl::OFlag;
 use nix::sched::setns;
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, umask};
 use nix::unistd::{Gid, Uid, chdir, setgroups, setresgid, setresuid};
 
 use crate::config::OciProcess;
@@ -94,6 +94,9 @@ pub fn before_the_lessons(process: &OciProcess) -> Result<()> {
 pub fn after_the_lessons(process: &OciProcess) -> Result<()> {
     chdir(&process.cwd)
         .with_context(|| format!("change to the working directory {}", process.cwd.display()))?;
+    if let Some(mask) = process.umask {
+        umask(Mode::from_bits_truncate(mask));
+    }
     let uid = Uid::from_raw(process.uid);
     setresuid(uid, uid, uid)
         .with_context(|| format!("become user {uid}"))

@@ -130,6 +130,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
     if let Some(oci) = container.oci.as_mut() {
         oci.join = join;
         oci.wait_for_start = true;
+        oci.umask = process.user().umask();
         oci.sysctl = linux
             .sysctl()
             .iter()
@@ -161,15 +162,17 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
 }
 // ANCHOR_END: map_spec
 
+/// A namespace to join rather than create: its `/proc/PID/ns` name and
+/// the file that names it (`net`, `/run/netns/NAME`).
+pub type Joined = (String, std::path::PathBuf);
+
 // ANCHOR: map_namespaces
 /// The namespaces to create (by `/proc/PID/ns` name: `mnt`, `net`) and
 /// those to join, by the file that names one (`/run/netns/NAME`, which
 /// podman makes for its networks). Each type at most once; a mount
 /// namespace of its own is required (lesson 04 would otherwise change the
 /// host's mounts); only network, IPC and UTS namespaces may be joined.
-pub fn map_namespaces(
-    namespaces: &[LinuxNamespace],
-) -> Result<(Vec<String>, Vec<(String, std::path::PathBuf)>)> {
+pub fn map_namespaces(namespaces: &[LinuxNamespace]) -> Result<(Vec<String>, Vec<Joined>)> {
     let (mut create, mut join) = (Vec::new(), Vec::new());
     let mut seen = HashSet::new();
     for namespace in namespaces {
@@ -318,6 +321,10 @@ fn refuse_process_fields(process: &Process) -> Result<()> {
         ("process.ioPriority", process.io_priority().is_some()),
         ("process.scheduler", process.scheduler().is_some()),
         ("process.commandLine", process.command_line().is_some()),
+        (
+            "process.execCPUAffinity",
+            process.exec_cpu_affinity().is_some(),
+        ),
     ] {
         if set {
             return Err(unsupported(field, "not supported by this runtime"));
@@ -356,14 +363,16 @@ fn map_rlimits(process: &Process) -> Result<Vec<Rlimit>> {
 /// period other than 100 ms.
 pub fn map_resources(resources: &LinuxResources) -> Result<Limits> {
     let mut limits = Limits::default();
-    if let Some(memory) = resources.memory() {
-        if let Some(bytes) = memory.limit() {
-            let memory = bytes
-                .to_string()
-                .parse::<Memory>()
-                .map_err(|why| unsupported("linux.resources.memory.limit", &why))?;
-            limits.memory = Some(memory);
-        }
+    if let Some(bytes) = resources
+        .memory()
+        .as_ref()
+        .and_then(|memory| memory.limit())
+    {
+        let memory = bytes
+            .to_string()
+            .parse::<Memory>()
+            .map_err(|why| unsupported("linux.resources.memory.limit", &why))?;
+        limits.memory = Some(memory);
     }
     // Zero or less is no limit, as runc reads it.
     if let Some(limit) = resources.pids().map(|pids| pids.limit()).filter(|l| *l > 0) {
@@ -412,6 +421,61 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
         ),
         ("linux.resources.network", resources.network().is_some()),
         ("linux.resources.rdma", resources.rdma().is_some()),
+        ("linux.resources.unified", resources.unified().is_some()),
+    ] {
+        if set {
+            return Err(unsupported(field, "not supported by this runtime"));
+        }
+    }
+    // Lesson 08 sets a memory limit (and allows no swap: `swap` asks for
+    // no more than that) and a CPU quota; nothing else of either.
+    let memory = resources.memory().as_ref();
+    let cpu = resources.cpu().as_ref();
+    for (field, set) in [
+        (
+            "linux.resources.memory.reservation",
+            memory.is_some_and(|m| m.reservation().is_some()),
+        ),
+        (
+            "linux.resources.memory.kernel",
+            memory.is_some_and(|m| m.kernel().is_some()),
+        ),
+        (
+            "linux.resources.memory.kernelTCP",
+            memory.is_some_and(|m| m.kernel_tcp().is_some()),
+        ),
+        (
+            "linux.resources.memory.swappiness",
+            memory.is_some_and(|m| m.swappiness().is_some()),
+        ),
+        (
+            "linux.resources.memory.disableOOMKiller",
+            memory.is_some_and(|m| m.disable_oom_killer() == Some(true)),
+        ),
+        (
+            "linux.resources.cpu.shares",
+            cpu.is_some_and(|c| c.shares().is_some()),
+        ),
+        (
+            "linux.resources.cpu.idle",
+            cpu.is_some_and(|c| c.idle().is_some()),
+        ),
+        (
+            "linux.resources.cpu.burst",
+            cpu.is_some_and(|c| c.burst().is_some()),
+        ),
+        (
+            "linux.resources.cpu.realtimeRuntime",
+            cpu.is_some_and(|c| c.realtime_runtime().is_some() || c.realtime_period().is_some()),
+        ),
+        (
+            "linux.resources.cpu.cpus",
+            cpu.is_some_and(|c| c.cpus().is_some()),
+        ),
+        (
+            "linux.resources.cpu.mems",
+            cpu.is_some_and(|c| c.mems().is_some()),
+        ),
     ] {
         if set {
             return Err(unsupported(field, "not supported by this runtime"));

@@ -5,8 +5,12 @@
 
 use std::path::PathBuf;
 
-/// A shell script that holds 64 MiB in a variable, then says it survived:
-/// under `--memory 32m` the OOM killer ends it first (lessons 08 and 11).
+/// A shell script that holds 64 MiB in the shell itself (PID 1: a command
+/// substitution's output is read into the variable by the shell that runs
+/// it), then says it survived: under `--memory 32m` the OOM killer ends it
+/// first (lessons 08 and 11). The pipe's own complaints (`tr: write
+/// error`) go to /dev/null: they would share stderr with the runtime's
+/// line.
 pub const ALLOCATE_64M: &str =
     "x=$(head -c 64m /dev/zero 2>/dev/null | tr '\\0' x 2>/dev/null); echo survived";
 

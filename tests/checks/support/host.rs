@@ -191,14 +191,20 @@ fn snapshot() -> BTreeMap<&'static str, String> {
     ])
 }
 
-/// The host's mount table, but for the mount `/run/netns` on itself:
-/// like `ip netns add`, the first `--keep-net` (lesson 07) makes
-/// `/run/netns` a shared mount point and leaves it for good. The names
-/// mounted below it still count.
+/// The host's mount table, but for two mounts of a directory on itself
+/// that their tools make once and keep: `/run/netns` (like `ip netns add`,
+/// the first `--keep-net` of lesson 07 makes it a shared mount point; the
+/// names mounted below it still count), and podman's overlay store (its
+/// storage driver binds it on first use and lets go of it at its own
+/// pace; lesson 11's checks run podman). Any other mount counts.
 fn mounts() -> String {
+    const PODMAN_STORE: &str = "/var/lib/containers/storage/overlay";
     read("/proc/self/mountinfo")
         .lines()
-        .filter(|line| line.split(' ').nth(4) != Some(netns::RUN_DIR))
+        .filter(|line| {
+            let target = line.split(' ').nth(4);
+            target != Some(netns::RUN_DIR) && target != Some(PODMAN_STORE)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

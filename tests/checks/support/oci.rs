@@ -56,7 +56,15 @@ pub fn podman_run(runtime: &Path, extra: &[&str], command: &[&str]) -> Outcome {
     args.extend(extra);
     args.extend(["--rootfs", rootfs.to_str().expect("a UTF-8 rootfs path")]);
     args.extend(command);
-    Outcome::of_host_command("podman", &args)
+    in_scratch("podman", &args)
+}
+
+/// `program ARGS` started in a directory of its own, removed after: conmon
+/// writes a file `oom` into its working directory when the container is
+/// killed by the OOM killer (lesson 08's limit through podman).
+fn in_scratch(program: &str, args: &[&str]) -> Outcome {
+    let scratch = TempDir::new();
+    Outcome::of_host_command_in(&scratch.path, program, args)
 }
 
 /// A detached podman container, named before it exists, so that it is
@@ -90,7 +98,7 @@ pub fn podman(runtime: &Path, args: &[&str]) -> Outcome {
     let runtime = runtime.to_string_lossy();
     let mut all = vec!["--runtime", &runtime];
     all.extend(args);
-    Outcome::of_host_command("podman", &all)
+    in_scratch("podman", &all)
 }
 
 /// `--ulimit nofile=H:H` and `nproc=H:H` at this process's hard limits.

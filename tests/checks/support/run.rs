@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -451,7 +451,13 @@ impl Outcome {
 
     /// Run a program on the host (not in a container) to the end.
     pub fn of_host_command(program: &str, args: &[&str]) -> Outcome {
+        Outcome::of_host_command_in(Path::new("."), program, args)
+    }
+
+    /// The same, started in the directory `dir`.
+    pub fn of_host_command_in(dir: &Path, program: &str, args: &[&str]) -> Outcome {
         let output = assert_cmd::Command::new(program)
+            .current_dir(dir)
             .args(args)
             .timeout(TIMEOUT)
             .output()
