@@ -77,13 +77,18 @@ pub struct Detached {
 impl Detached {
     /// `podman run -d --name NAME` with [`podman_run`]'s flags.
     pub fn start(runtime: &Path, command: &[&str]) -> (Detached, Outcome) {
-        let name = format!("nslab-check-{}", random_hex(4));
-        let detached = Detached {
-            name: name.clone(),
-            runtime: runtime.to_path_buf(),
-        };
-        let started = podman_run(runtime, &["-d", "--name", &name], command);
+        let detached = Detached::named(runtime);
+        let started = podman_run(runtime, &["-d", "--name", &detached.name], command);
         (detached, started)
+    }
+
+    /// A fresh name for a container podman will run with `runtime`; the
+    /// container of that name is removed when this is dropped.
+    pub fn named(runtime: &Path) -> Detached {
+        Detached {
+            name: format!("nslab-check-{}", random_hex(4)),
+            runtime: runtime.to_path_buf(),
+        }
     }
 }
 
