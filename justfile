@@ -166,22 +166,45 @@ mutants-explore N:
     @command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@27.1.0
     @cargo run --quiet -p nslab-checker -- mutants-explore {{N}}
 
+# Serve the book on port 3000, English and 简体中文 (`just book zh-CN` opens
+# the Chinese one); in a VM, `just book 0.0.0.0` or `just book zh-CN 0.0.0.0`.
 # The first time, it installs mdbook (setup.sh leaves it out of a
 # learner's first three minutes).
-# Serve the book on port 3000; in a VM, `just book 0.0.0.0` to read it from your host.
 [no-exit-message]
-book ADDRESS="127.0.0.1":
-    @command -v mdbook >/dev/null || bash setup.sh --book
-    mdbook serve book --hostname {{ADDRESS}} --port 3000
+book *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    language=en; address=127.0.0.1
+    for arg in {{ARGS}}; do
+        case $arg in
+            en|zh-CN) language=$arg ;;
+            zh|zh-cn|cn) language=zh-CN ;;
+            *) address=$arg ;;
+        esac
+    done
+    command -v mdbook-gettext >/dev/null || bash setup.sh --book
+    python3 book/i18n.py site target/book-site >/dev/null
+    page=""; [ "$language" = zh-CN ] && page="zh-CN/"
+    echo "book: http://localhost:3000/$page (English: /, 简体中文: /zh-CN/); Ctrl-C to stop"
+    exec python3 -m http.server 3000 --bind "$address" --directory target/book-site
 
-# Build the book and check its links (never web links: CI stays offline).
+# Build both books, check both books' links (never web links: CI stays
+# offline), and check that every English paragraph has its translation.
 book-check:
     @command -v mdbook-linkcheck2 >/dev/null || { echo "mdbook-linkcheck2 is missing: run bash setup.sh --maintainer" >&2; exit 1; }
-    mdbook build book
+    @command -v mdbook-gettext >/dev/null || { echo "mdbook-i18n-helpers is missing: run bash setup.sh --maintainer" >&2; exit 1; }
+    python3 book/i18n.py site target/book-site
+    python3 book/i18n.py check
 
+# After changing the English book: bring book/po/zh-CN.po up to date (new
+# and changed paragraphs become untranslated or fuzzy until translated).
+po:
+    python3 book/i18n.py update
+    python3 book/i18n.py check || true
+
+# Render the book's introduction and a lesson in headless Chromium, and check them.
 # The PNGs go to target/book-screenshots/; chromium is installed the first
 # time.
-# Render the book's introduction and a lesson in headless Chromium, and check them.
 book-screenshots:
     bash book/screenshots.sh
 

@@ -24,6 +24,9 @@ JUST_VERSION=1.59.0
 MDBOOK_VERSION=0.5.4
 # The book's link check: a backend for mdbook 0.5 (mdbook-linkcheck is not).
 MDBOOK_LINKCHECK2_VERSION=0.13.0
+# The Chinese book (gettext): 0.4.0 is the first release for mdbook 0.5
+# (0.3.x panics on mdbook 0.5's configuration).
+MDBOOK_I18N_HELPERS_VERSION=0.4.0
 
 # Where the course's own tools go (a Python venv for `just`'s wheel, or
 # cargo install --root), and where their links go, on the PATH of the
@@ -52,6 +55,7 @@ MAINTAINER_PACKAGES=(
     # measures the runtime against (unshare is in util-linux).
     hyperfine time
     bubblewrap crun
+    gettext        # msgmerge: the Chinese book's catalogue follows the English (`just po`)
 )
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -172,9 +176,23 @@ install_compiled() {
     fi
 }
 
+# mdbook-i18n-helpers: two programs mdbook calls (mdbook-gettext for the
+# Chinese book, mdbook-xgettext for `just po`) and no --version of their
+# own; the version is cargo's record of what it installed.
+install_i18n_helpers() {
+    local version=$MDBOOK_I18N_HELPERS_VERSION
+    if ! grep -q "\"mdbook-i18n-helpers $version " "$TOOLS_DIR/.crates.toml" 2>/dev/null; then
+        say "cargo install --locked mdbook-i18n-helpers@$version (compiles it: a few minutes, once)"
+        cargo install --quiet --locked --root "$TOOLS_DIR" "mdbook-i18n-helpers@$version"
+    fi
+    link mdbook-gettext
+    link mdbook-xgettext
+}
+
 install_just
 if $book; then
     install_compiled mdbook "$MDBOOK_VERSION"
+    install_i18n_helpers
 fi
 if $maintainer; then
     install_compiled mdbook-linkcheck2 "$MDBOOK_LINKCHECK2_VERSION"

@@ -8,14 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PAGES=(introduction 00-clone)
+# English pages, then the Chinese ones (zh-CN/: the site `just book` serves).
+PAGES=(introduction 00-clone zh-CN/introduction zh-CN/04-mount)
 OUT=target/book-screenshots
-# With two outputs (html and linkcheck2), mdbook writes the HTML here.
-HTML=book/book/html
+HTML=target/book-site
 
 say() { printf 'book-screenshots: %s\n' "$*"; }
 
-mdbook build book
+python3 book/i18n.py site "$HTML" >/dev/null
 
 if ! command -v chromium >/dev/null; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -27,6 +27,18 @@ if ! command -v chromium >/dev/null; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 fi
+# The Chinese pages need a font with CJK glyphs, or Chromium draws boxes.
+if ! fc-list :lang=zh-cn family | grep -q .; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "book-screenshots: no Chinese font; run this as root to install fonts-noto-cjk" >&2
+        exit 1
+    fi
+    say "installing a Chinese font (fonts-noto-cjk)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends fonts-noto-cjk
+fi
+fc-list :lang=zh-cn family | grep -q . || { echo "book-screenshots: still no font for Chinese" >&2; exit 1; }
 
 mkdir -p "$OUT"
 profile=$(mktemp -d)
@@ -34,7 +46,7 @@ trap 'rm -rf "$profile"' EXIT
 
 checks=()
 for page in "${PAGES[@]}"; do
-    shot="$OUT/$page.png"
+    shot="$OUT/${page//\//-}.png"
     rm -f "$shot"
     say "rendering $HTML/$page.html"
     # The flags keep Chromium offline and quiet: no sandbox (we are root

@@ -30,6 +30,7 @@ pub mod doctor;
 pub mod explore;
 pub mod harness;
 pub mod hint;
+pub mod language;
 pub mod mine;
 pub mod mutants;
 pub mod progress;

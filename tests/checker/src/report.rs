@@ -3,8 +3,11 @@
 
 use std::io::IsTerminal;
 
+use std::path::Path;
+
 use crate::course::{Check, Lesson, heading_id};
 use crate::harness::Outcome;
+use crate::language::Book;
 
 /// How a check that could not prepare itself ends its message (the
 /// checks' `support::setup_failure`).
@@ -110,14 +113,17 @@ pub fn check_result(
         return text;
     }
     text.push_str(&format!("\n      {} {}", style.bold("hint:"), check.hint));
+    // The section's anchor is the English heading's id: the Chinese book's
+    // headings answer to it too (book/i18n.py).
+    let book = Book::from_environment();
     text.push_str(&format!(
-        "\n      {} chapter {:02}, \"{}\" ({}; with `just book`: http://localhost:3000/{}.html#{})",
+        "\n      {} chapter {:02}, \"{}\" ({}; with `{}`: {})",
         style.bold("read:"),
         lesson.number,
-        check.section,
+        book.heading(Path::new("."), &check.section),
         lesson.chapter().display(),
-        lesson.slug(),
-        heading_id(&check.section),
+        book.recipe(),
+        book.url(&lesson.slug(), &heading_id(&check.section)),
     ));
     text
 }
