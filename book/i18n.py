@@ -181,7 +181,7 @@ def check():
     if untranslated or fuzzy:
         print(
             "po: the Chinese book is behind the English one. Run `just po`, translate the "
-            "entries above in book/po/zh-CN.po (a PO editor, or `python3 book/po/po.py export`), "
+            "entries above in book/po/zh-CN.po (a PO editor, or `python3 book/i18n.py export DIR`), "
             "remove their fuzzy flags, and run `just book-check` again."
         )
         return 1
