@@ -25,12 +25,26 @@ pub fn check(page: &Path) -> Result<String, String> {
             text.chars().count()
         ));
     }
+    let chinese = chinese_characters(&text);
+    if html.contains("<html lang=\"zh-CN\"") && chinese < MIN_TEXT {
+        return Err(format!(
+            "a page of the Chinese book with {chinese} Chinese characters in its <main>: \
+             the translation is missing (book/po/zh-CN.po, `just po`)"
+        ));
+    }
     let images = images(&html).len();
     Ok(format!(
-        "{} characters of text, {images} image(s), all {} local files present",
+        "{} characters of text ({chinese} Chinese), {images} image(s), all {} local files present",
         text.chars().count(),
         resources.len()
     ))
+}
+
+/// How many characters of `text` are CJK ideographs (U+4E00 to U+9FFF).
+pub fn chinese_characters(text: &str) -> usize {
+    text.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
 }
 
 /// The values of `attribute="..."` in `html`.
@@ -103,6 +117,12 @@ pub fn main_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_characters_are_counted_and_nothing_else() {
+        assert_eq!(chinese_characters("挂载命名空间 mount namespace"), 6);
+        assert_eq!(chinese_characters("Mounts of its own"), 0);
+    }
 
     const PAGE: &str = r#"<html><head><link rel="stylesheet" href="css/chrome.css?v=1">
         <link rel="icon" href="favicon.svg"><script src="book.js"></script></head>
