@@ -15,7 +15,7 @@ use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
 use crate::support::run::{run_binary, trapping};
 use crate::support::target::{Binary, Flavour};
-use crate::support::{Container, HostGuard, Outcome};
+use crate::support::{Container, HostGuard, NOBODY, Outcome};
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
 /// an exercise binary's help is its solution's. (`mine-NN` are built by
@@ -303,10 +303,13 @@ fn lose(dir: &Path, lost: Lost) {
 #[file_serial(host)]
 fn roots_just_clean_tidies_what_a_killed_runtime_of_nobody_left() {
     let _host = HostGuard::begin();
-    let mut running =
-        Container::for_lesson(5)
-            .by_nobody()
-            .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+    // Explicit maps (the default ones, written out): a plain run keeps
+    // no directory at all (`Run::keeps_files`), one with id maps does.
+    let mut running = Container::for_lesson(5)
+        .by_nobody()
+        .flag(format!("--uid-map=0:{}:1", NOBODY.uid))
+        .flag(format!("--gid-map=0:{}:1", NOBODY.gid))
+        .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
     let runtime = running.runtime_pid();
     running.signal_runtime(Signal::SIGKILL);
     running.finish();
