@@ -27,7 +27,8 @@ pub struct Run {
     pub runtime_pid: Pid,
     /// This container's directory, `<state root>/containers/<runtime PID>`:
     /// files the lessons make for it, and its undo records
-    /// ([`Run::record`]).
+    /// ([`Run::record`]). It exists only if the run keeps files there
+    /// ([`Run::keeps_files`]), or once a record is written.
     pub container_dir: PathBuf,
     /// In the container: a handle on `container_dir` (see [`Run::hold_dir`]).
     held_dir: OnceLock<OwnedFd>,
