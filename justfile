@@ -129,7 +129,8 @@ clean:
     @cargo run --quiet -p nslab-checker -- clean
 
 # hyperfine's exports and the table go to target/bench/.
-# Time the reference runtime beside unshare, bwrap, crun and runc (as root).
+# Time the reference runtime beside unshare, bwrap, crun, runc, podman and the
+# kernel's floor, in interleaved rounds (as root; NSLAB_BENCH_ROUNDS, NSLAB_BENCH_RUNS).
 [no-exit-message]
 bench:
     @cargo run --quiet -p nslab-checker -- bench

@@ -8,7 +8,8 @@
 //!  2. every lesson validates the config
 //!  3. block forwarded signals, make pipes
 //!  4. clone(2) with every lesson's flags ───► a. default signals, die with parent
-//!  5. state directory, in_parent hooks        b. wait for "go"
+//!  5. state directory (if the run keeps       b. wait for "go"
+//!     files there), in_parent hooks
 //!  6. "go" ─────────────────────────────────► c. lessons' first_in_child, in_child hooks
 //!  7. wait for the report: exec or error ◄─── d. exec the command (or report why not)
 //!     and mark the container ready (lesson 07: `exec` may enter it now)
@@ -97,18 +98,23 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
     fault::step("cloned");
 
     // 5-7. The container's state directory (files the lessons make for
-    //    it, and their undo records), our half of the setup, then let the
-    //    child go and see it exec.
+    //    it, and their undo records) if the run keeps any, our half of
+    //    the setup, then let the child go and see it exec.
     let (mut makers, mut unfinished) = (Makers::default(), None);
+    let keeps_files = run.keeps_files();
     let mut set_up = || {
-        state::create_container_dir(&run.container_dir)?;
+        if keeps_files {
+            state::create_container_dir(&run.container_dir)?;
+        }
         lessons.in_parent(run, child, &mut makers, &mut unfinished)?;
         parent_end.release()?;
         fault::step("released");
         parent_end.wait_for_exec()?;
         // Only now may `exec` enter it (lesson 07): before, it was half
-        // built.
-        registry::mark_ready(&run.container_dir)?;
+        // built. A run without a directory has no name to enter it by.
+        if keeps_files {
+            registry::mark_ready(&run.container_dir)?;
+        }
         fault::step("running");
         Ok(())
     };

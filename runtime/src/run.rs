@@ -11,7 +11,7 @@ use nix::fcntl::{OFlag, open, openat};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 
-use crate::config::Config;
+use crate::config::{Config, NetMode};
 use crate::error::Result;
 use crate::state;
 
@@ -27,7 +27,8 @@ pub struct Run {
     pub runtime_pid: Pid,
     /// This container's directory, `<state root>/containers/<runtime PID>`:
     /// files the lessons make for it, and its undo records
-    /// ([`Run::record`]).
+    /// ([`Run::record`]). It exists only if the run keeps files there
+    /// ([`Run::keeps_files`]), or once a record is written.
     pub container_dir: PathBuf,
     /// In the container: a handle on `container_dir` (see [`Run::hold_dir`]).
     held_dir: OnceLock<OwnedFd>,
@@ -67,6 +68,29 @@ impl Run {
             container_dir,
             held_dir: OnceLock::new(),
         }
+    }
+
+    /// Whether this run keeps anything in its container directory: the
+    /// files lesson 04 bind-mounts into a root filesystem (and the
+    /// volumes beside them), a directory lesson 05 hands over to a
+    /// container root mapped to someone else, lesson 06's lease, lesson
+    /// 07's name and kept namespace, lesson 08's cgroup, lesson 11's OCI
+    /// state. A plain run asks for none of these and leaves nothing on
+    /// the host, so the core neither makes nor removes a directory for it
+    /// (issue 20: on a disk-backed `/run` that was a sixth of its start).
+    /// An undo record written anyway makes the directory
+    /// ([`state::write_record`]), and the end of the run removes it.
+    pub fn keeps_files(&self) -> bool {
+        let config = &self.config;
+        config.rootfs.is_some()
+            || !config.volumes.is_empty()
+            || !config.uid_maps.is_empty()
+            || !config.gid_maps.is_empty()
+            || config.net != NetMode::None
+            || config.name.is_some()
+            || config.keep_net.is_some()
+            || !config.limits.is_empty()
+            || config.oci.is_some()
     }
 
     /// Write the undo record `kind` for something this container is about

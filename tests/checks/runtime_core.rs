@@ -15,7 +15,7 @@ use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
 use crate::support::run::{run_binary, trapping};
 use crate::support::target::{Binary, Flavour};
-use crate::support::{Container, HostGuard, Outcome};
+use crate::support::{Container, HostGuard, NOBODY, Outcome};
 
 /// `--help` lists the flags of this binary's lessons and no later ones;
 /// an exercise binary's help is its solution's. (`mine-NN` are built by
@@ -112,14 +112,14 @@ fn without_root_clone_fails_with_one_line_that_says_what_to_do() {
 /// A failure after `clone` ends the run at once, with one line: the child,
 /// waiting for "go", sees its pipe closed and gives up. (It once held its
 /// own copy of the pipe's write end, and waited forever.) Here `nobody`'s
-/// state directory cannot be made: its `TMPDIR` is `/proc`.
+/// state directory cannot be made: its `TMPDIR` is `/proc` (and the run
+/// asks for one: see [`with_a_state_directory`]).
 #[test]
 #[ignore = "needs root"]
 #[file_parallel(host)]
 fn a_setup_failure_after_clone_ends_the_run_with_one_line() {
     let _host = HostGuard::begin();
-    let solution_05 = Binary::new(Flavour::Solution, 5);
-    let container = Container::of(solution_05).by_nobody();
+    let container = with_a_state_directory(Container::of(Binary::new(Flavour::Solution, 5)));
     let command = format!(
         "exec env -u XDG_RUNTIME_DIR TMPDIR=/proc {}",
         container.shell_command(&["true"])
@@ -277,6 +277,16 @@ fn just_clean_removes_what_a_killed_bridged_runtime_left_even_with_no_record() {
     }
 }
 
+/// Lesson 05's `container` as nobody, with its default id maps written
+/// out: a plain run keeps no state directory at all (`Run::keeps_files`,
+/// issue 20), a run with id maps does.
+fn with_a_state_directory(container: Container) -> Container {
+    container
+        .by_nobody()
+        .flag(format!("--uid-map=0:{}:1", NOBODY.uid))
+        .flag(format!("--gid-map=0:{}:1", NOBODY.gid))
+}
+
 fn lose(dir: &Path, lost: Lost) {
     match lost {
         Lost::Nothing => {}
@@ -303,10 +313,11 @@ fn lose(dir: &Path, lost: Lost) {
 #[file_serial(host)]
 fn roots_just_clean_tidies_what_a_killed_runtime_of_nobody_left() {
     let _host = HostGuard::begin();
-    let mut running =
-        Container::for_lesson(5)
-            .by_nobody()
-            .start_until_ready(&["sh", "-c", &trapping("TERM", 0)]);
+    let mut running = with_a_state_directory(Container::for_lesson(5)).start_until_ready(&[
+        "sh",
+        "-c",
+        &trapping("TERM", 0),
+    ]);
     let runtime = running.runtime_pid();
     running.signal_runtime(Signal::SIGKILL);
     running.finish();
