@@ -184,7 +184,7 @@ book *ARGS:
         esac
     done
     command -v mdbook-gettext >/dev/null || bash setup.sh --book
-    python3 book/i18n.py site target/book-site >/dev/null
+    MDBOOK_LOG=warn python3 book/i18n.py site target/book-site >/dev/null
     page=""; [ "$language" = zh-CN ] && page="zh-CN/"
     echo "book: http://localhost:3000/$page (English: /, 简体中文: /zh-CN/); Ctrl-C to stop"
     exec python3 -m http.server 3000 --bind "$address" --directory target/book-site

@@ -1013,7 +1013,7 @@ impl Drop for OciCleanup {
 /// count of targets met, and which were missed.
 pub fn render(table: &[(Comparison, Rows)]) -> String {
     let mut out = String::from(
-        "| comparison | command | median (ms) | ours / this, median [min–max] | time target | peak RSS (KiB) | ours / this | memory target |\n\
+        "| comparison | command | median (ms) | ours / this, median (min–max) | time target | peak RSS (KiB) | ours / this | memory target |\n\
          |---|---|---|---|---|---|---|---|\n",
     );
     let mut missed = Vec::new();
@@ -1043,7 +1043,7 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
                         (
                             over.median <= limit,
                             format!(
-                                "{:+.2} ms [{:+.2}–{:+.2}]: ≤ {limit} ms over",
+                                "{:+.2} ms ({:+.2}–{:+.2}): ≤ {limit} ms over",
                                 over.median, over.min, over.max
                             ),
                         )
@@ -1069,7 +1069,7 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
             }
             let _ = writeln!(
                 out,
-                "|  | {} | {:.2} | {:.2}× [{:.2}–{:.2}] | {} | {} | {} | {} |",
+                "|  | {} | {:.2} | {:.2}× ({:.2}–{:.2}) | {} | {} | {} | {} |",
                 row.name,
                 Spread::of(row.rounds_ms.iter().copied()).median,
                 ratio.median,
@@ -1180,20 +1180,20 @@ mod tests {
         );
         assert!(
             table.contains(
-                "|  | crun | 10.00 | 0.30× [0.20–0.40] | ≤ 0.3× ✓ | 2000 | 0.50× | ≤ 0.5× ✓ |"
+                "|  | crun | 10.00 | 0.30× (0.20–0.40) | ≤ 0.3× ✓ | 2000 | 0.50× | ≤ 0.5× ✓ |"
             ),
             "{table}"
         );
         assert!(
-            table.contains("|  | bwrap | 2.50 | 0.80× [0.50–1.20] | ≤ 0.7× ✗ | 1500 |"),
+            table.contains("|  | bwrap | 2.50 | 0.80× (0.50–1.20) | ≤ 0.7× ✗ | 1500 |"),
             "{table}"
         );
         assert!(
-            table.contains("| +1.00 ms [+0.10–+1.00]: ≤ 0.5 ms over ✗ |"),
+            table.contains("| +1.00 ms (+0.10–+1.00): ≤ 0.5 ms over ✗ |"),
             "{table}"
         );
         assert!(
-            table.contains("|  | floor | 2.00 | 1.50× [1.00–2.00] | ≤ 1.3× ✗ | 500 | 2.00× | — |"),
+            table.contains("|  | floor | 2.00 | 1.50× (1.00–2.00) | ≤ 1.3× ✗ | 500 | 2.00× | — |"),
             "{table}"
         );
         assert!(table.contains("runc is not installed"), "{table}");
