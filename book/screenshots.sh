@@ -17,27 +17,22 @@ say() { printf 'book-screenshots: %s\n' "$*"; }
 
 python3 book/i18n.py site "$HTML" >/dev/null
 
-if ! command -v chromium >/dev/null; then
+# PACKAGE... installed as root the first time TEST fails, saying WHY.
+install_once() {
+    local test=$1 why=$2; shift 2
+    eval "$test" && return
     if [ "$(id -u)" -ne 0 ]; then
-        echo "book-screenshots: chromium is missing; run this as root to install it" >&2
+        echo "book-screenshots: $why is missing; run this as root to install $*" >&2
         exit 1
     fi
-    say "installing Debian's chromium (once; it is large)"
+    say "installing $* (once)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
-fi
+    apt-get install -y -qq --no-install-recommends "$@"
+}
+install_once 'command -v chromium >/dev/null' chromium chromium fonts-dejavu-core
 # The Chinese pages need a font with CJK glyphs, or Chromium draws boxes.
-if ! fc-list :lang=zh-cn family | grep -q .; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "book-screenshots: no Chinese font; run this as root to install fonts-noto-cjk" >&2
-        exit 1
-    fi
-    say "installing a Chinese font (fonts-noto-cjk)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends fonts-noto-cjk
-fi
+install_once 'fc-list :lang=zh-cn family | grep -q .' "a Chinese font" fonts-noto-cjk
 fc-list :lang=zh-cn family | grep -q . || { echo "book-screenshots: still no font for Chinese" >&2; exit 1; }
 
 mkdir -p "$OUT"

@@ -46,7 +46,7 @@ use crate::registry;
 use crate::run::Run;
 use crate::signals::{self, Forwarding};
 use crate::state::{self, Undo};
-use crate::sync::{self, ChildEnd};
+use crate::sync::{self, ChildEnd, ParentEnd};
 use crate::transcript;
 
 /// A runtime assembled from lessons: one [`Process`], the namespaces in
@@ -66,36 +66,7 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
     let lessons = Lessons {
         namespaces: &parts.namespaces,
     };
-    // 2. Refuse what cannot work while nothing exists yet, so a refusal
-    //    leaves nothing behind.
-    let flags = lessons.validate(run)?;
-    transcript::parent(format_args!("starting container with {}", describe(flags)));
-    fault::step("validated");
-
-    // 3. Signals sent to us from now on wait until we know whom to forward
-    //    them to.
-    let (mut parent_end, child_end) = sync::channel()?;
-    let forwarding = Forwarding::prepare()?;
-    let mask_before = forwarding.mask_before();
-
-    // ANCHOR: spawn_call
-    // 4. The child gets copies of everything the closure owns; the parent's
-    //    copy of the closure (and so of the child's pipe ends) is dropped
-    //    as soon as `spawn` returns.
-    let mut child_end = child_end;
-    let child_main = Box::new(move || child(parts, run, &mut child_end, &mask_before));
-    let spawned = lesson_code(|| {
-        parts
-            .process
-            .spawn(flags, child_main)
-            .context("clone the container process")
-            .map_err(|e| e.fix(clone_fix()))
-    });
-    forwarding.start(spawned.as_ref().ok().copied());
-    let child = spawned?;
-    // ANCHOR_END: spawn_call
-    transcript::parent(format_args!("container is pid {child} on the host"));
-    fault::step("cloned");
+    let (child, mut parent_end, forwarding) = clone_container(parts, run, &lessons)?;
 
     // 5-7. The container's state directory (files the lessons make for
     //    it, and their undo records) if the run keeps any, our half of
@@ -152,6 +123,48 @@ pub fn run(parts: &Parts, run: &Run, undo: &[&dyn Undo]) -> Result<u8> {
     Ok(status)
 }
 
+/// Steps 2 to 4 of [`run`], and of lesson 11's [`create`]: refuse what
+/// cannot work, make the pipes, hold back signals, clone. Returns the
+/// child, the parent's end of the pipes, and the forwarding of signals to
+/// the child, started.
+fn clone_container(
+    parts: &Parts,
+    run: &Run,
+    lessons: &Lessons,
+) -> Result<(Pid, ParentEnd, Forwarding)> {
+    // 2. Refuse what cannot work while nothing exists yet, so a refusal
+    //    leaves nothing behind.
+    let flags = lessons.validate(run)?;
+    transcript::parent(format_args!("starting container with {}", describe(flags)));
+    fault::step("validated");
+
+    // 3. Signals sent to us from now on wait until we know whom to forward
+    //    them to.
+    let (parent_end, child_end) = sync::channel()?;
+    let forwarding = Forwarding::prepare()?;
+    let mask_before = forwarding.mask_before();
+
+    // ANCHOR: spawn_call
+    // 4. The child gets copies of everything the closure owns; the parent's
+    //    copy of the closure (and so of the child's pipe ends) is dropped
+    //    as soon as `spawn` returns.
+    let mut child_end = child_end;
+    let child_main = Box::new(move || child(parts, run, &mut child_end, &mask_before));
+    let spawned = lesson_code(|| {
+        parts
+            .process
+            .spawn(flags, child_main)
+            .context("clone the container process")
+            .map_err(|e| e.fix(clone_fix()))
+    });
+    forwarding.start(spawned.as_ref().ok().copied());
+    let child = spawned?;
+    // ANCHOR_END: spawn_call
+    transcript::parent(format_args!("container is pid {child} on the host"));
+    fault::step("cloned");
+    Ok((child, parent_end, forwarding))
+}
+
 /// Lesson 11's `create`: steps 2 to 7 of [`run`], except that the child
 /// reports that it waits at its exec FIFO for `start` rather than that it
 /// has `exec`'d. Returns the container's PID; the runtime then exits, and
@@ -167,23 +180,7 @@ pub fn create(
     let lessons = Lessons {
         namespaces: &parts.namespaces,
     };
-    let flags = lessons.validate(run)?;
-    fault::step("validated");
-    let (mut parent_end, child_end) = sync::channel()?;
-    let forwarding = Forwarding::prepare()?;
-    let mask_before = forwarding.mask_before();
-    let mut child_end = child_end;
-    let child_main = Box::new(move || child(parts, run, &mut child_end, &mask_before));
-    let spawned = lesson_code(|| {
-        parts
-            .process
-            .spawn(flags, child_main)
-            .context("clone the container process")
-            .map_err(|e| e.fix(clone_fix()))
-    });
-    forwarding.start(spawned.as_ref().ok().copied());
-    let child = spawned?;
-    fault::step("cloned");
+    let (child, mut parent_end, forwarding) = clone_container(parts, run, &lessons)?;
 
     let (mut makers, mut unfinished) = (Makers::default(), None);
     let mut set_up = || {

@@ -44,13 +44,7 @@ impl Run {
     /// under `state_root` (tests use a scratch directory).
     pub fn under(config: Config, state_root: PathBuf, runtime_pid: Pid) -> Run {
         let container_dir = state::container_dir_of(&state_root, runtime_pid);
-        Run {
-            config,
-            state_root,
-            runtime_pid,
-            container_dir,
-            held_dir: OnceLock::new(),
-        }
+        Run::at(config, state_root, runtime_pid, container_dir)
     }
 
     /// A run of `config` whose directory is `container_dir` (lesson 11:
