@@ -94,9 +94,6 @@ pub struct OciProcess {
     /// Namespaces to join rather than create, by their `/proc/PID/ns`
     /// name and the file that names one (`net`, `/run/netns/NAME`).
     pub join: Vec<(String, PathBuf)>,
-    /// `create`: wait at the exec FIFO in the container's directory until
-    /// `start` opens it, then `exec`.
-    pub wait_for_start: bool,
     /// The file mode creation mask (`umask(2)`); `None` keeps the
     /// runtime's.
     pub umask: Option<u32>,

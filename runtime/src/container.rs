@@ -283,13 +283,11 @@ fn set_up_inside(parts: &Parts, run: &Run) -> Result<Option<StartGate>> {
     })?;
     let gate = match &run.config.oci {
         Some(oci) => {
-            // The gate first: the bundle's user may not open it.
-            let gate = oci
-                .wait_for_start
-                .then(|| StartGate::open(run))
-                .transpose()?;
+            // Only `create` runs a bundle's container, and it always waits
+            // for `start`. The gate first: the bundle's user may not open it.
+            let gate = StartGate::open(run)?;
             inside::after_the_lessons(oci)?;
-            gate
+            Some(gate)
         }
         None => None,
     };

@@ -92,7 +92,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
         .linux()
         .as_ref()
         .ok_or_else(|| unsupported("linux", "config.json has no linux section"))?;
-    for (field, set) in [
+    refuse_set(&[
         (
             "linux.rootfsPropagation",
             linux.rootfs_propagation().is_some(),
@@ -107,11 +107,7 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
             "linux.devices",
             linux.devices().as_ref().is_some_and(|d| !d.is_empty()),
         ),
-    ] {
-        if set {
-            return Err(unsupported(field, "not supported by this runtime"));
-        }
-    }
+    ])?;
 
     let (create, join) = map_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
     let uid_maps = id_maps(linux.uid_mappings());
@@ -129,7 +125,6 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
     let mut container = map_process(process)?;
     if let Some(oci) = container.oci.as_mut() {
         oci.join = join;
-        oci.wait_for_start = true;
         oci.umask = process.user().umask();
         oci.sysctl = linux
             .sysctl()
@@ -237,7 +232,7 @@ fn refuse_process_fields(process: &Process) -> Result<()> {
             "a terminal is not supported (leave out podman's -t)",
         ));
     }
-    for (field, set) in [
+    refuse_set(&[
         (
             "process.apparmorProfile",
             process.apparmor_profile().is_some(),
@@ -251,12 +246,7 @@ fn refuse_process_fields(process: &Process) -> Result<()> {
             "process.execCPUAffinity",
             process.exec_cpu_affinity().is_some(),
         ),
-    ] {
-        if set {
-            return Err(unsupported(field, "not supported by this runtime"));
-        }
-    }
-    Ok(())
+    ])
 }
 
 /// The process's resource limits, by their `RLIMIT_*` numbers.
@@ -305,7 +295,7 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
         .iter()
         .flatten()
         .any(|rule| rule.allow());
-    for (field, set) in [
+    refuse_set(&[
         (
             "linux.resources.devices (allowing a device)",
             devices_allowed,
@@ -318,16 +308,12 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
         ("linux.resources.network", resources.network().is_some()),
         ("linux.resources.rdma", resources.rdma().is_some()),
         ("linux.resources.unified", resources.unified().is_some()),
-    ] {
-        if set {
-            return Err(unsupported(field, "not supported by this runtime"));
-        }
-    }
+    ])?;
     // Lesson 08 sets a memory limit (and allows no swap: `swap` asks for
     // no more than that) and a CPU quota; nothing else of either.
     let memory = resources.memory().as_ref();
     let cpu = resources.cpu().as_ref();
-    for (field, set) in [
+    refuse_set(&[
         (
             "linux.resources.memory.reservation",
             memory.is_some_and(|m| m.reservation().is_some()),
@@ -372,12 +358,7 @@ fn refuse_resource_fields(resources: &LinuxResources) -> Result<()> {
             "linux.resources.cpu.mems",
             cpu.is_some_and(|c| c.mems().is_some()),
         ),
-    ] {
-        if set {
-            return Err(unsupported(field, "not supported by this runtime"));
-        }
-    }
-    Ok(())
+    ])
 }
 
 /// The CPU period lesson 08 uses, in microseconds.
@@ -469,6 +450,14 @@ fn rlimit_number(name: &str) -> Option<u32> {
             let number = number as u32;
             number
         })
+}
+
+/// Refuse the first of `fields` that the bundle sets, by name.
+fn refuse_set(fields: &[(&str, bool)]) -> Result<()> {
+    match fields.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(unsupported(field, "not supported by this runtime")),
+        None => Ok(()),
+    }
 }
 
 /// One line naming the field and the fix.
