@@ -14,7 +14,11 @@
 //!
 //! Every comparison also times the floor (`floor.c`): a static program
 //! that only clones with the four namespaces, mounts a fresh `/proc` and
-//! execs, the physical limit of a start-up here. hyperfine's JSON of every
+//! execs, the physical limit of a start-up here. The comparisons of
+//! lessons 06, 08 and 10 also time the floor doing the kernel's share of
+//! what those lessons add (a bridge and a veth pair, a cgroup with limits,
+//! the hardening); where even that misses a target, the table calls the
+//! target out of reach on this host. hyperfine's JSON of every
 //! round of every command goes to `target/bench/SLUG/`; the table printed
 //! at the end also goes to `target/bench/summary.md`.
 //!
@@ -29,6 +33,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nslab_runtime::cgroup;
 use nslab_runtime::course::LESSONS;
 use nslab_runtime::{Binary, Flavour};
 use serde_json::{Value, json};
@@ -70,9 +75,13 @@ pub struct Comparison {
     pub pure_cgroup_v1_view: bool,
     /// Ours over the floor at most this (a ratio), if it has a target.
     pub floor_target: Option<f64>,
-    /// It adds links to the host (a bridge): measured under the checks'
-    /// `host` lock, so that no check's host guard sees it.
+    /// It adds links or cgroups to the host: measured under the checks'
+    /// `host` lock, so that no check's host guard sees them.
     pub changes_the_host: bool,
+    /// The floor doing the kernel's share of what this comparison adds
+    /// (a cgroup with limits, a bridge and a veth pair): where even it
+    /// misses a target, the kernel puts that target out of reach here.
+    pub kernel_floor: Option<Entry>,
 }
 
 /// A speed target of issue 20, met or missed by the median over rounds.
@@ -102,6 +111,8 @@ pub struct Rows {
     pub ours: Measured,
     pub peers: Vec<Measured>,
     pub floor: Measured,
+    /// The floor with the kernel's share of the comparison, if it has one.
+    pub kernel_floor: Option<Measured>,
 }
 
 /// A median over rounds and the range it comes from.
@@ -175,17 +186,18 @@ pub fn run(root: &Path) -> Result<bool, String> {
     let out = root.join("target/bench");
     fs::create_dir_all(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
     let release = build_release(root)?;
-    let floor = build_floor(root, &out)?;
+    let floor_program = build_floor(root, &out)?;
+    let floor = floor_entry(&floor_program, "floor (clone, /proc, exec)", &[]);
     let rootfs = rootfs::ensure(&root.join("target/nslab/rootfs"), Source::best_available())?;
     let bundle = write_oci_bundle(&out, &rootfs, None)?;
     let limited_bundle = write_oci_bundle(&out, &rootfs, Some(&LIMITS))?;
-    remove_script_leftovers();
+    remove_leftovers();
     let _oci = OciCleanup;
 
     let header = header(plan);
     println!("{header}");
     let mut table = Vec::new();
-    for comparison in comparisons(&release, &rootfs, &bundle, &limited_bundle) {
+    for comparison in comparisons(&release, &floor_program, &rootfs, &bundle, &limited_bundle) {
         println!("\n## {}", comparison.title);
         comparison
             .skipped
@@ -236,9 +248,8 @@ fn header(plan: Plan) -> String {
     )
 }
 
-/// The floor (`floor.c`), built static into `out`, as the command that
-/// runs `/bin/true` with it.
-fn build_floor(root: &Path, out: &Path) -> Result<Entry, String> {
+/// The floor (`floor.c`), built static into `out`.
+fn build_floor(root: &Path, out: &Path) -> Result<PathBuf, String> {
     let source = root.join("tests/checker/src/floor.c");
     let floor = out.join("floor");
     let built = Command::new("cc")
@@ -253,11 +264,76 @@ fn build_floor(root: &Path, out: &Path) -> Result<Entry, String> {
             source.display()
         ));
     }
-    Ok(entry(
-        "floor (clone, /proc, exec)",
-        &[&floor.display().to_string(), "/bin/true"],
-        None,
+    Ok(floor)
+}
+
+/// The floor running `/bin/true`, with `options` (see `floor.c`).
+fn floor_entry(floor: &Path, name: &str, options: &[String]) -> Entry {
+    let mut argv = vec![floor.display().to_string()];
+    argv.extend(options.iter().cloned());
+    argv.push("/bin/true".into());
+    Entry {
+        argv,
+        ..entry(name, &[], None)
+    }
+}
+
+/// The cgroup the floor makes in each tree, beside (not in) the course's
+/// `nslab`, so that nothing of the course's own is touched.
+const FLOOR_CGROUP: &str = "nslab-floor";
+
+/// The floor with the kernel's share of lesson 08's row: a cgroup in the
+/// tree of each controller [`LIMITS`] needs (one on v2, two on v1), the
+/// limits written, the child moved in before it goes on, and the cgroups
+/// removed after. None where this host has no such controllers.
+fn floor_with_a_cgroup(floor: &Path) -> Option<Entry> {
+    let cgroups = cgroup::Cgroups::detect().ok()?;
+    let limits = [
+        ("memory", "memory.max", LIMITS.memory_bytes.to_string()),
+        ("pids", "pids.max", LIMITS.pids.to_string()),
+    ];
+    let mut options = Vec::new();
+    for (controller, file, value) in limits {
+        let tree = cgroups.hierarchy_of(controller)?;
+        let dir = tree.mount_point.join(FLOOR_CGROUP);
+        let (file, value) = match tree.version {
+            cgroup::Version::V2 => (file, value),
+            cgroup::Version::V1 => {
+                let (_, file, value) = cgroup::v1_writes(&[(file.to_string(), value)])
+                    .ok()?
+                    .pop()?;
+                (file, value)
+            }
+        };
+        let dir_option = dir.display().to_string();
+        if !options.contains(&dir_option) {
+            options.extend(["--cgroup".to_string(), dir_option]);
+        }
+        options.extend([
+            "--set".to_string(),
+            format!("{}={value}", dir.join(file).display()),
+        ]);
+    }
+    Some(floor_entry(
+        floor,
+        "floor with a cgroup (mkdir, limits, cgroup.procs, rmdir)",
+        &options,
     ))
+}
+
+/// What a killed floor can leave: its cgroups, its bridge and veth pair.
+fn remove_floor_leftovers() {
+    if let Ok(cgroups) = cgroup::Cgroups::detect() {
+        for tree in cgroups.hierarchies() {
+            let _ = fs::remove_dir(tree.mount_point.join(FLOOR_CGROUP));
+        }
+    }
+    for link in ["nslab-floor-h", "nslab-floor0"] {
+        let _ = Command::new("ip")
+            .args(["link", "del", link])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }
 
 /// Run `work` holding the privileged checks' `host` lock exclusively, as a
@@ -386,6 +462,7 @@ const LIMITS: Limits = Limits {
 /// The comparisons of issue 9 that the lessons on main allow.
 fn comparisons(
     release: &Path,
+    floor: &Path,
     rootfs: &Path,
     bundle: &Path,
     limited_bundle: &Path,
@@ -418,6 +495,7 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         floor_target: Some(1.3),
         changes_the_host: false,
+        kernel_floor: None,
     });
 
     let mut rootfs_peers = Vec::new();
@@ -484,6 +562,7 @@ fn comparisons(
         pure_cgroup_v1_view: cgroup_hybrid(),
         floor_target: None,
         changes_the_host: false,
+        kernel_floor: None,
     });
 
     // Both as nobody: a user namespace is what lets them do it at all.
@@ -522,6 +601,7 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         floor_target: None,
         changes_the_host: false,
+        kernel_floor: None,
     });
 
     list.push(Comparison {
@@ -556,6 +636,11 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         floor_target: None,
         changes_the_host: true,
+        kernel_floor: Some(floor_entry(
+            floor,
+            "floor with a bridge and a veth pair (netlink, made and deleted)",
+            &["--bridge".to_string()],
+        )),
     });
 
     // Lesson 08: the same container with a memory and a process limit, in
@@ -617,7 +702,9 @@ fn comparisons(
         skipped,
         pure_cgroup_v1_view: false,
         floor_target: None,
-        changes_the_host: false,
+        // The floor's cgroups are at the top of each tree, beside `nslab`.
+        changes_the_host: true,
+        kernel_floor: floor_with_a_cgroup(floor),
     });
 
     // Lesson 10's cost: the same container, hardened and not.
@@ -646,6 +733,11 @@ fn comparisons(
         pure_cgroup_v1_view: false,
         floor_target: None,
         changes_the_host: false,
+        kernel_floor: Some(floor_entry(
+            floor,
+            "floor hardened (masks, capabilities, no_new_privs, a 230-instruction filter)",
+            &["--harden".to_string()],
+        )),
     });
 
     // Lesson 11: podman with our runtime beside podman with runc (crun
@@ -693,6 +785,7 @@ fn comparisons(
             pure_cgroup_v1_view: false,
             floor_target: None,
             changes_the_host: true,
+            kernel_floor: None,
         });
     }
     list
@@ -739,7 +832,7 @@ const SCRIPT_HOST_END: &str = "nslab-bench-h";
 /// add`'s mount lives in a throwaway mount namespace: even a SIGKILL
 /// leaves no mount on the host, and the namespace dies with it. What a
 /// SIGKILL can leave (the bridge, an empty file in /run/netns),
-/// [`remove_script_leftovers`] removes before and after the bench.
+/// [`remove_leftovers`] removes before and after the bench.
 fn ip_script() -> String {
     format!(
         "ns={SCRIPT_NETNS} br={SCRIPT_BRIDGE} host={SCRIPT_HOST_END}
@@ -759,8 +852,9 @@ ip netns exec $ns /bin/true"
     )
 }
 
-/// What a killed `ip` script can leave on the host.
-fn remove_script_leftovers() {
+/// What a killed `ip` script or floor can leave on the host.
+fn remove_leftovers() {
+    remove_floor_leftovers();
     for argv in [
         &["ip", "link", "del", SCRIPT_BRIDGE][..],
         &["ip", "link", "del", SCRIPT_HOST_END],
@@ -789,6 +883,7 @@ fn cgroup_hybrid() -> bool {
 fn measure(comparison: &Comparison, floor: &Entry, out: &Path, plan: Plan) -> Result<Rows, String> {
     let entries: Vec<&Entry> = std::iter::once(&comparison.ours)
         .chain(&comparison.peers)
+        .chain(&comparison.kernel_floor)
         .chain(std::iter::once(floor))
         .collect();
     let dir = out.join(&comparison.slug);
@@ -826,11 +921,16 @@ fn measure(comparison: &Comparison, floor: &Entry, out: &Path, plan: Plan) -> Re
         })
         .collect();
     let floor = measured.pop().expect("the floor was measured");
+    let kernel_floor = comparison
+        .kernel_floor
+        .as_ref()
+        .and_then(|_| measured.pop());
     let ours = measured.remove(0);
     Ok(Rows {
         ours,
         peers: measured,
         floor,
+        kernel_floor,
     })
 }
 
@@ -997,7 +1097,7 @@ struct OciCleanup;
 
 impl Drop for OciCleanup {
     fn drop(&mut self) {
-        remove_script_leftovers();
+        remove_leftovers();
         for runtime in ["crun", "runc"].into_iter().filter(|r| installed(r)) {
             let _ = Command::new(runtime)
                 .args(["delete", "--force", OCI_ID])
@@ -1017,6 +1117,7 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
          |---|---|---|---|---|---|---|---|\n",
     );
     let mut missed = Vec::new();
+    let mut out_of_reach = Vec::new();
     let mut targets = 0;
     for (comparison, rows) in table {
         let ours = &rows.ours;
@@ -1033,10 +1134,16 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
             memory_target: None,
             ..rows.floor.clone()
         };
-        for row in rows.peers.iter().chain(std::iter::once(&floor_row)) {
+        let shown = rows
+            .peers
+            .iter()
+            .chain(&rows.kernel_floor)
+            .chain(std::iter::once(&floor_row));
+        for row in shown {
             let ratio = Spread::of(per_round(ours, row, |a, b| a / b));
+            let kernel = rows.kernel_floor.as_ref();
             let time = row.time_target.map(|target| {
-                let (met, said) = match target {
+                let (met, mut said) = match target {
                     Target::Ratio(limit) => (ratio.median <= limit, format!("≤ {limit}×")),
                     Target::OverBy(limit) => {
                         let over = Spread::of(per_round(ours, row, |a, b| a - b));
@@ -1049,6 +1156,20 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
                         )
                     }
                 };
+                if let Some(kernel) = kernel.filter(|_| !met) {
+                    let (within, alone) = kernels_share(target, kernel, row, &rows.floor);
+                    if !within {
+                        out_of_reach.push(format!(
+                            "{} vs {} (the kernel alone: {alone})",
+                            comparison.slug, row.name
+                        ));
+                    }
+                    let _ = write!(
+                        said,
+                        " (the kernel alone: {alone}{})",
+                        if within { "" } else { ", out of reach" }
+                    );
+                }
                 (met, said)
             });
             let memory_ratio = match (ours.peak_kib, row.peak_kib) {
@@ -1087,15 +1208,45 @@ pub fn render(table: &[(Comparison, Rows)]) -> String {
     }
     let _ = writeln!(
         out,
-        "\nTargets met: {} of {targets}.{}",
+        "\nTargets met: {} of {targets}.{}{}",
         targets - missed.len(),
         if missed.is_empty() {
             String::new()
         } else {
             format!(" Missed: {}.", missed.join("; "))
+        },
+        if out_of_reach.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Out of reach on this host, since the floor doing only the kernel's share misses \
+                 them too: {}.",
+                out_of_reach.join("; ")
+            )
         }
     );
     out
+}
+
+/// Whether the kernel's share alone (the floor with what the comparison
+/// adds, `kernel`) would meet `target` against `row`, and what it scores:
+/// its own ratio to `row`, or its own cost over the plain `floor`.
+fn kernels_share(
+    target: Target,
+    kernel: &Measured,
+    row: &Measured,
+    floor: &Measured,
+) -> (bool, String) {
+    match target {
+        Target::Ratio(limit) => {
+            let ratio = Spread::of(per_round(kernel, row, |a, b| a / b)).median;
+            (ratio <= limit, format!("{ratio:.2}×"))
+        }
+        Target::OverBy(limit) => {
+            let over = Spread::of(per_round(kernel, floor, |a, b| a - b)).median;
+            (over <= limit, format!("{over:+.2} ms"))
+        }
+    }
 }
 
 /// `f(ours, row)` for each round both were measured in.
@@ -1160,8 +1311,10 @@ mod tests {
             pure_cgroup_v1_view: false,
             floor_target: Some(1.3),
             changes_the_host: false,
+            kernel_floor: None,
         };
         let rows = Rows {
+            kernel_floor: None,
             ours: measured("ours", &[2.0, 3.0, 2.0], 1000, None),
             peers: vec![
                 Measured {
@@ -1200,6 +1353,69 @@ mod tests {
         assert!(
             table.contains(
                 "Targets met: 2 of 5. Missed: rootfs vs bwrap (time); rootfs vs before (time); rootfs vs floor (time)."
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_target_the_kernels_share_alone_misses_is_called_out_of_reach() {
+        let comparison = |slug: &str| Comparison {
+            title: "t".into(),
+            slug: slug.into(),
+            ours: entry("ours", &["ours"], None),
+            peers: Vec::new(),
+            skipped: Vec::new(),
+            pure_cgroup_v1_view: false,
+            floor_target: None,
+            changes_the_host: true,
+            kernel_floor: Some(entry("kernel", &["floor", "--bridge"], None)),
+        };
+        let bridge = Rows {
+            ours: measured("ours", &[90.0, 100.0, 95.0], 1000, None),
+            peers: vec![measured(
+                "ip script",
+                &[100.0, 100.0, 100.0],
+                1000,
+                Some(Target::Ratio(0.5)),
+            )],
+            floor: measured("floor", &[1.0, 1.0, 1.0], 500, None),
+            kernel_floor: Some(measured("kernel", &[70.0, 75.0, 80.0], 500, None)),
+        };
+        // The cgroup's kernel share: +0.4 ms over the floor, within the
+        // 0.5 ms, so the miss (+1.0 ms) is ours.
+        let cgroup = Rows {
+            ours: measured("ours", &[3.0, 3.0, 3.0], 1000, None),
+            peers: vec![measured(
+                "before",
+                &[2.0, 2.0, 2.0],
+                1000,
+                Some(Target::OverBy(0.5)),
+            )],
+            floor: measured("floor", &[1.0, 1.0, 1.0], 500, None),
+            kernel_floor: Some(measured("kernel", &[1.4, 1.4, 1.4], 500, None)),
+        };
+        let table = render(&[
+            (comparison("bridge"), bridge),
+            (comparison("cgroup"), cgroup),
+        ]);
+        assert!(
+            table.contains("| ≤ 0.5× (the kernel alone: 0.75×, out of reach) ✗ |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("|  | kernel | 75.00 | 1.29× (1.19–1.33) | — |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("≤ 0.5 ms over (the kernel alone: +0.40 ms) ✗ |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "Targets met: 0 of 2. Missed: bridge vs ip script (time); cgroup vs before (time). \
+                 Out of reach on this host, since the floor doing only the kernel's share misses \
+                 them too: bridge vs ip script (the kernel alone: 0.75×)."
             ),
             "{table}"
         );
