@@ -52,14 +52,18 @@ impl Lessons<'_> {
         makers: &mut Makers,
         unfinished: &mut Option<Error>,
     ) -> Result<()> {
+        // What each hook made is what its undo records add: one listing
+        // of the directory per hook, each the next one's "before".
+        let mut before = state::records(&run.container_dir);
         for (k, namespace) in self.namespaces.iter().enumerate() {
-            let before = state::records(&run.container_dir);
             let done = lesson_code(|| namespace.in_parent(run, child));
-            for kind in state::records(&run.container_dir) {
-                if !before.contains(&kind) {
-                    makers.0.push((kind, k));
+            let after = state::records(&run.container_dir);
+            for kind in &after {
+                if !before.contains(kind) {
+                    makers.0.push((kind.clone(), k));
                 }
             }
+            before = after;
             match done {
                 Err(panicked) if panicked.status() == LESSON_PANICKED => {
                     transcript::parent(format_args!(
