@@ -35,7 +35,12 @@
  *     read-only paths (a bind mount made read-only), every capability
  *     but Docker's 14 dropped from the bounding set and the others,
  *     no_new_privs, and a seccomp filter as long as lesson 10's (230
- *     instructions) that refuses only numbers no system call has.
+ *     instructions) that refuses only numbers no system call has. Its
+ *     shape matters: when a filter is installed, the kernel runs it once
+ *     for every system call number to learn which are always allowed,
+ *     so a chain of 230 comparisons costs about 0.8 ms here. This one
+ *     first splits the numbers in two, as a binary-search filter does,
+ *     and the kernel decides every real call in three instructions.
  *
  * With either, the child waits for the parent's byte on a pipe before it
  * goes on, as any runtime's must. Built by `just bench` with
@@ -139,12 +144,13 @@ static int drop_privileges(void) {
         return -1;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -1;
-    /* Load the number; refuse each of the numbers from 1000 on, which no
-     * system call has; allow the rest. */
+    /* Load the number; below 1000 (every real call), allow at once;
+     * refuse each of the numbers from 1000 on, which no call has. */
     struct sock_filter filter[FILTER_LENGTH];
     int length = 0;
     filter[length++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    int refused = FILTER_LENGTH - 3;
+    int refused = FILTER_LENGTH - 4;
+    filter[length++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 1000, 0, refused);
     for (int i = 0; i < refused; i++)
         filter[length++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1000 + i, refused - i, 0);
     filter[length++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
