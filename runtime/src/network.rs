@@ -352,7 +352,8 @@ impl Undo for LeaseUndo {
 }
 
 /// The links on the host named by the course: the bridge and the host
-/// ends of veth pairs, `nslab-PID` (and `nslab-PID-c` before it moves).
+/// ends of veth pairs, `nslab-PID` (and `nslab-PID-c`, the container's
+/// end, where a learner's runtime makes it on the host to move it later).
 fn course_links() -> Vec<String> {
     let Ok(entries) = fs::read_dir("/sys/class/net") else {
         return Vec::new();

@@ -158,8 +158,8 @@ fn ensure_bridge(netlink: &mut Netlink, subnet: &Subnet) -> Result<u32> {
 
 // ANCHOR: connect_container
 /// A veth pair for the container: the host's end on the bridge, up; the
-/// other end moved into the container's network namespace, which the
-/// kernel finds by the PID of a process in it.
+/// other end created straight in the container's network namespace, which
+/// the kernel finds by the PID of a process in it.
 fn connect_container(
     netlink: &mut Netlink,
     bridge: u32,
