@@ -18,8 +18,7 @@
 //! of named containers ([`registry`]), the tools `ps`, `ns` and `exec`
 //! with the [`Join`] contract ([`join`]) and named network namespaces
 //! ([`netns`]); for lesson 08 the resource limits ([`limits`]) and the
-//! host's control groups ([`cgroup`]); for lesson 10 a seccomp filter's
-//! shortcut for the calls it does not name ([`seccomp`]).
+//! host's control groups ([`cgroup`]).
 
 pub mod cgroup;
 pub mod cli;
@@ -47,7 +46,6 @@ pub mod registry;
 pub mod run;
 #[cfg(test)]
 mod scratch;
-pub mod seccomp;
 pub mod signals;
 pub mod state;
 pub mod sync;

@@ -431,13 +431,13 @@ fn refused(field: &str, why: impl std::fmt::Display) -> Error {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::seccomp::bpf::{self, run};
     use libc::{
         SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
         SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRAP,
     };
     use oci_spec::runtime::Spec;
     use proptest::prelude::*;
+    use seccompiler::sock_filter;
 
     /// config.json as podman 4.3 sent it to runc, with its default profile.
     const PODMAN: &str = include_str!("testdata/podman-config.json");
@@ -477,9 +477,41 @@ mod tests {
         }
     }
 
-    /// `struct seccomp_data` for `call`.
+    /// `struct seccomp_data` for `call`: nr, arch, instruction pointer, args.
     fn seccomp_data(call: &Call) -> [u8; 64] {
-        bpf::seccomp_data(call.nr, call.arch, &call.args)
+        let mut data = [0; 64];
+        data[0..4].copy_from_slice(&(call.nr as i32).to_ne_bytes());
+        data[4..8].copy_from_slice(&call.arch.to_ne_bytes());
+        for (i, arg) in call.args.iter().enumerate() {
+            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&arg.to_ne_bytes());
+        }
+        data
+    }
+
+    /// Runs classic BPF as the kernel does, for the instructions
+    /// seccompiler emits (a test of its output, not of the kernel).
+    fn run(filter: &[sock_filter], data: &[u8; 64]) -> u32 {
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let insn = &filter[pc];
+            let k = insn.k;
+            let jump = |taken: bool| usize::from(if taken { insn.jt } else { insn.jf });
+            pc += 1;
+            match insn.code {
+                0x20 => {
+                    // ld [k]
+                    let at = k as usize;
+                    acc = u32::from_ne_bytes(data[at..at + 4].try_into().unwrap());
+                }
+                0x54 => acc &= k,             // and #k
+                0x05 => pc += k as usize,     // ja k
+                0x15 => pc += jump(acc == k), // jeq #k
+                0x25 => pc += jump(acc > k),  // jgt #k
+                0x35 => pc += jump(acc >= k), // jge #k
+                0x06 => return k,             // ret #k
+                code => panic!("instruction {code:#x} not expected from seccompiler"),
+            }
+        }
     }
 
     /// The kernel's answer with `filters` installed in order: every filter

@@ -23,7 +23,6 @@ use std::path::Path;
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::mount::{MsFlags, mount};
 use nix::sys::prctl;
-use nslab_runtime::seccomp;
 use nslab_runtime::{CloneFlags, Config, Context, Error, Namespace, Result, Run};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -458,20 +457,14 @@ fn clone_rules() -> Result<Vec<SeccompRule>> {
 }
 
 /// A filter that answers `errno` to the calls of `rules` and lets every
-/// other call through, compiled for this machine's architecture. In
-/// front of it goes a shortcut that allows the calls it does not name
-/// at once: the kernel runs a new filter for every call number to learn
-/// which it always allows, and through seccompiler's one long chain of
-/// comparisons that costs about 0.7 ms at every start.
+/// other call through, compiled for this machine's architecture.
 fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: i32) -> Result<BpfProgram> {
     let arch = TargetArch::try_from(std::env::consts::ARCH)
         .map_err(|e| Error::new(format!("seccomp on {}: {e}", std::env::consts::ARCH)))?;
     let answer = SeccompAction::Errno(errno.unsigned_abs());
-    let named: Vec<i64> = rules.keys().copied().collect();
     let filter = SeccompFilter::new(rules, SeccompAction::Allow, answer, arch)
         .context("build the seccomp filter")?;
-    let chain = filter.try_into().context("compile the seccomp filter")?;
-    Ok(seccomp::with_shortcut(chain, named))
+    filter.try_into().context("compile the seccomp filter")
 }
 
 /// Install `filter` on this process; it stays for good, across `exec`.
