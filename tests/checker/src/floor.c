@@ -38,9 +38,11 @@
  *     instructions) that refuses only numbers no system call has. Its
  *     shape matters: when a filter is installed, the kernel runs it once
  *     for every system call number to learn which are always allowed,
- *     so a chain of 230 comparisons costs about 0.8 ms here. This one
+ *     so a chain of 226 comparisons costs about 0.8 ms here. This one
  *     first splits the numbers in two, as a binary-search filter does,
  *     and the kernel decides every real call in three instructions.
+ *     (Lesson 10's filter walks about 70 comparisons for a call it does
+ *     not name, and installs in about 0.15 ms.)
  *
  * With either, the child waits for the parent's byte on a pipe before it
  * goes on, as any runtime's must. Built by `just bench` with
