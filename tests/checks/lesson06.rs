@@ -10,7 +10,10 @@
 //! their own containers, and to an "outside" namespace they make. Without
 //! `--rootfs`, the container runs the host's `ip` and `ping`.
 
+use std::io::Read as _;
 use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use nslab_runtime::config::DEFAULT_SUBNET;
 use nslab_runtime::network::BRIDGE;
@@ -218,6 +221,96 @@ fn while_it_runs_the_host_sees_its_veth_on_the_bridge_and_afterwards_nothing() {
                 "gone"
             }
         ));
+    }
+}
+
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn the_bridge_has_a_hardware_address_of_its_own() {
+    let _host = HostGuard::begin();
+    let mut running = start_waiting(bridged(), "");
+    let file = format!("/sys/class/net/{BRIDGE}/addr_assign_type");
+    let assigned = std::fs::read_to_string(&file).unwrap_or_default();
+    // 3 is NET_ADDR_SET (linux/netdevice.h): an address given to it. Any
+    // other, and the kernel gives the bridge the lowest of its ports'
+    // addresses, and changes it as containers come and go.
+    if assigned.trim() != "3" {
+        running.fail(&format!(
+            "while it runs, the bridge {BRIDGE} should have a hardware address of its own \
+             ({file} 3, \"set\"), but it says {:?}: without one, the bridge takes the lowest \
+             of its ports' addresses and changes it as containers come and go, and a container \
+             that learnt the old one loses the gateway",
+            assigned.trim()
+        ));
+    }
+    stop(running);
+}
+
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn the_containers_end_is_made_in_its_namespace_never_on_the_host() {
+    let _host = HostGuard::begin();
+    let watch = LinkWatch::start();
+    let running = start_waiting(bridged(), "");
+    let runtime = running.runtime_pid();
+    stop(running);
+    let seen = watch.stop();
+    // A line names a link as `NAME@PEER:` or `NAME:`.
+    let names: Vec<&str> = seen
+        .split_whitespace()
+        .map(|word| word.trim_end_matches(':'))
+        .map(|word| word.split('@').next().unwrap_or(word))
+        .collect();
+    let host_end = format!("nslab-{runtime}");
+    let container_end = format!("{host_end}-c");
+    assert!(
+        names.contains(&host_end.as_str()),
+        "`ip monitor link` should have seen the host's end {host_end} come and go; it saw:\n{seen}"
+    );
+    if names.contains(&container_end.as_str()) {
+        panic!(
+            "the container's end of the veth pair, {container_end}, should never be on the \
+             host, but `ip monitor link` saw it there:\n{seen}\nIt was made on the host and \
+             moved: make it in the container's namespace instead"
+        );
+    }
+}
+
+/// `ip -o monitor link` on the host: every link the host's namespace gains
+/// or loses, as netlink tells it. Killed however the check ends, so that
+/// no watcher outlives it.
+struct LinkWatch(std::process::Child);
+
+impl LinkWatch {
+    fn start() -> LinkWatch {
+        let child = Command::new("ip")
+            .args(["-o", "monitor", "link"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run `ip monitor link`");
+        // `ip` subscribes as it starts; give it the time to.
+        std::thread::sleep(Duration::from_millis(300));
+        LinkWatch(child)
+    }
+
+    /// Everything it saw.
+    fn stop(mut self) -> String {
+        let _ = self.0.kill();
+        let mut seen = String::new();
+        if let Some(mut out) = self.0.stdout.take() {
+            let _ = out.read_to_string(&mut seen);
+        }
+        seen
+    }
+}
+
+impl Drop for LinkWatch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

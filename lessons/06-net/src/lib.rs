@@ -150,8 +150,9 @@ fn bring_up_loopback(netlink: &mut Netlink) -> Result<()> {
 /// creates it, the others find it. Returns its index.
 fn ensure_bridge(netlink: &mut Netlink, subnet: &Subnet) -> Result<u32> {
     // Book: chapter 06, "Exercise: ensure_bridge". The host must have the
-    // bridge BRIDGE, up, with the gateway's address of `subnet`; the second
-    // container finds it there already, and must not fail for that.
+    // bridge BRIDGE, up, with the gateway's address of `subnet` and a hardware
+    // address of its own; the second container finds it there already, and must
+    // not fail for that.
     todo!("create the bridge, or find it")
 }
 // ANCHOR_END: ensure_bridge
