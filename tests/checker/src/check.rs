@@ -9,7 +9,7 @@ use nslab_runtime::{Binary, Flavour, leftovers};
 use crate::advice::{self, Clippy};
 use crate::course::{Course, Lesson, repo_root};
 use crate::harness::{Checks, require_root};
-use crate::report::{Detail, Style, check_result, todo_summary};
+use crate::report::{Detail, Style, check_result, same_error_summary, todo_summary};
 use crate::state::{self, LessonResult};
 use crate::stub;
 
@@ -148,7 +148,9 @@ pub fn run(number: u8, flavour: Flavour, verbose: bool) -> Result<bool, String> 
         println!("Lesson {number:02} is done. Try it: `just {run} {number} -- sh`. {next}");
     } else if learners {
         let failed: Vec<&_> = outcomes.iter().filter(|o| !o.passed).collect();
-        for line in todo_summary(&failed, &format!("just lesson {number} --verbose")) {
+        let verbose = format!("just lesson {number} --verbose");
+        let summary = todo_summary(&failed, &verbose);
+        for line in summary.iter().chain(&same_error_summary(&failed, &verbose)) {
             println!("{line}");
         }
         println!(

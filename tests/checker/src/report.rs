@@ -180,6 +180,69 @@ pub fn todo_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<String>
         .collect()
 }
 
+/// The runtime's own one-line error in a failed check's run, if it gave
+/// one and it is not a `todo!()`: the first line of its stderr of the
+/// form `lesson-06: WHAT` (the transcript's lines are not), with every number of three digits or more (a
+/// PID, a port) written `N`, so that the same error in two runs reads
+/// the same.
+pub fn runtime_error(explanation: &str) -> Option<String> {
+    if todo_reached(explanation).is_some() {
+        return None;
+    }
+    let stderr = explanation.split("stderr: \"").nth(1)?;
+    let stderr = stderr.split("\"\n").next()?.trim_end_matches('"');
+    let line = stderr.split("\\n").find(|line| {
+        let Some((binary, message)) = line.split_once(": ") else {
+            return false;
+        };
+        let Some((flavour, level)) = binary.rsplit_once('-') else {
+            return false;
+        };
+        ["lesson", "solution"].contains(&flavour)
+            && level.len() == 2
+            && level.chars().all(|c| c.is_ascii_digit())
+            && !message.is_empty()
+    })?;
+    let mut normalised = String::new();
+    let mut digits = String::new();
+    for c in line.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        normalised.push_str(if digits.len() >= 3 { "N" } else { &digits });
+        digits.clear();
+        normalised.push(c);
+    }
+    Some(normalised.trim_end().to_string())
+}
+
+/// One line per runtime error that two or more failed checks share (not
+/// a `todo!()`: [`todo_summary`] says those): the same error in many
+/// checks is one mistake, and its line is the place to start.
+pub fn same_error_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<String> {
+    let mut errors: Vec<(String, usize)> = Vec::new();
+    for error in outcomes
+        .iter()
+        .filter_map(|o| runtime_error(&o.explanation))
+    {
+        match errors.iter_mut().find(|(seen, _)| *seen == error) {
+            Some((_, count)) => *count += 1,
+            None => errors.push((error, 1)),
+        }
+    }
+    errors
+        .into_iter()
+        .filter(|(_, count)| *count >= 2)
+        .map(|(error, count)| {
+            format!(
+                "{count} checks fail with the same error from the runtime, `{error}`: one \
+                 mistake, start there (`{verbose_command}` shows what each check saw)."
+            )
+        })
+        .collect()
+}
+
 /// `text` broken into lines of at most `width` characters, each starting
 /// with `indent`. Inline code (between backticks) is never broken: a
 /// learner copies it whole. A longer word gets a line of its own.
@@ -369,6 +432,46 @@ mod tests {
                  (`just lesson 0 --verbose` shows what each check saw).",
                 "1 check stops at the todo!() at lessons/00-clone/src/lib.rs:63:9: start there \
                  (`just lesson 0 --verbose` shows what each check saw).",
+            ]
+        );
+    }
+
+    #[test]
+    fn checks_failing_with_the_same_runtime_error_are_summarised_once() {
+        let failing = |pid: u32| Outcome {
+            passed: false,
+            explanation: format!(
+                "`lesson-06 --quiet --net bridge -- sh` should exit with status 0\n  \
+                 exit status: 125\n  stdout: \"\"\n  stderr: \"lesson-06: find the link \
+                 nslab-{pid}-c: ENODEV: No such device\\n\""
+            ),
+            skipped: None,
+        };
+        let (first, mut second) = (failing(15968), failing(16022));
+        // With the transcript on, the runtime's lines come first.
+        second.explanation = second.explanation.replace(
+            "stderr: \"",
+            "stderr: \"parent 16022: network: 10.77.0.2/24\\n",
+        );
+        let alone = Outcome {
+            explanation: "stderr: \"lesson-06: --subnet 10.0.0.0/31 is too small\\n\"".into(),
+            ..failing(1)
+        };
+        let no_error = Outcome {
+            passed: false,
+            explanation: "should print \"box\"".into(),
+            skipped: None,
+        };
+        let todo = stopped_at_the_first_todo("x");
+        assert_eq!(
+            same_error_summary(
+                &[&first, &alone, &second, &no_error, &todo, &todo],
+                "just lesson 6 --verbose"
+            ),
+            [
+                "2 checks fail with the same error from the runtime, `lesson-06: find the link \
+              nslab-N-c: ENODEV: No such device`: one mistake, start there (`just lesson 6 \
+              --verbose` shows what each check saw)."
             ]
         );
     }
