@@ -346,11 +346,17 @@ int main(int argc, char **argv) {
             goto remove_cgroups;
         }
     }
+    /* On v1 the child moves itself (it has a tasks file); on v2 the
+     * parent moves it. */
+    const char *v2_cgroups[MAX_CGROUPS];
+    int v2_cgroup_count = 0;
     for (int i = 0; i < cgroup_count; i++) {
         char tasks[4096];
         snprintf(tasks, sizeof tasks, "%s/tasks", cgroups[i]);
         if (access(tasks, F_OK) == 0)
             v1_cgroups[v1_cgroup_count++] = cgroups[i];
+        else
+            v2_cgroups[v2_cgroup_count++] = cgroups[i];
     }
     int sock = -1;
     if (bridge) {
@@ -377,12 +383,9 @@ int main(int argc, char **argv) {
         close(go[0]);
     char pid_text[16];
     snprintf(pid_text, sizeof pid_text, "%d", pid);
-    for (int i = 0; i < cgroup_count && ready; i++) {
+    for (int i = 0; i < v2_cgroup_count && ready; i++) {
         char procs[4096];
-        snprintf(procs, sizeof procs, "%s/tasks", cgroups[i]);
-        if (access(procs, F_OK) == 0)
-            continue; /* v1: the child moves itself */
-        snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroups[i]);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", v2_cgroups[i]);
         if (write_file(procs, pid_text) != 0) {
             perror("floor: move the child into its cgroup");
             ready = 0;

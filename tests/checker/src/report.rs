@@ -158,14 +158,11 @@ pub fn todo_reached(explanation: &str) -> Option<Todo> {
 /// stopped there: "6 checks stop at the todo!() at PLACE", in the order
 /// the checks ran into them.
 pub fn todo_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<String> {
-    let mut places: Vec<(String, usize)> = Vec::new();
-    for todo in outcomes.iter().filter_map(|o| todo_reached(&o.explanation)) {
-        match places.iter_mut().find(|(place, _)| *place == todo.place) {
-            Some((_, count)) => *count += 1,
-            None => places.push((todo.place, 1)),
-        }
-    }
-    places
+    let places = outcomes
+        .iter()
+        .filter_map(|o| todo_reached(&o.explanation))
+        .map(|todo| todo.place);
+    counted_in_order(places)
         .into_iter()
         .map(|(place, count)| {
             let checks = if count == 1 {
@@ -221,17 +218,10 @@ pub fn runtime_error(explanation: &str) -> Option<String> {
 /// a `todo!()`: [`todo_summary`] says those): the same error in many
 /// checks is one mistake, and its line is the place to start.
 pub fn same_error_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<String> {
-    let mut errors: Vec<(String, usize)> = Vec::new();
-    for error in outcomes
+    let errors = outcomes
         .iter()
-        .filter_map(|o| runtime_error(&o.explanation))
-    {
-        match errors.iter_mut().find(|(seen, _)| *seen == error) {
-            Some((_, count)) => *count += 1,
-            None => errors.push((error, 1)),
-        }
-    }
-    errors
+        .filter_map(|o| runtime_error(&o.explanation));
+    counted_in_order(errors)
         .into_iter()
         .filter(|(_, count)| *count >= 2)
         .map(|(error, count)| {
@@ -241,6 +231,19 @@ pub fn same_error_summary(outcomes: &[&Outcome], verbose_command: &str) -> Vec<S
             )
         })
         .collect()
+}
+
+/// Each distinct item with how often it came, in the order each first
+/// came.
+fn counted_in_order(items: impl Iterator<Item = String>) -> Vec<(String, usize)> {
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for item in items {
+        match counted.iter_mut().find(|(seen, _)| *seen == item) {
+            Some((_, count)) => *count += 1,
+            None => counted.push((item, 1)),
+        }
+    }
+    counted
 }
 
 /// `text` broken into lines of at most `width` characters, each starting
