@@ -17,6 +17,8 @@ use crate::course::{Binary, Flavour, LESSONS, Part, describe_lesson};
 use crate::error::{Error, Result};
 use crate::limits::{Cpus, Limits, Memory, Pids};
 
+mod plain;
+
 /// Which lesson adds each flag and subcommand (by clap id), from the
 /// course manifest.
 pub fn introduced_in() -> impl Iterator<Item = (&'static str, u8)> {
@@ -138,8 +140,18 @@ pub enum Request {
     Help(String),
 }
 
-/// Parse `args` (including the program name) for `binary`.
+/// Parse `args` (including the program name) for `binary`: a plain
+/// command line directly ([`plain`]), anything else with clap.
 pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result<Request> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    match plain::read(binary, args.get(1..).unwrap_or_default()) {
+        Some(run) => to_request(run),
+        None => parse_with_clap(binary, args),
+    }
+}
+
+/// Parse `args` (including the program name) for `binary` with clap.
+fn parse_with_clap(binary: Binary, args: Vec<OsString>) -> Result<Request> {
     let name = binary.name();
     let mut command = Cli::command()
         .name(name.clone())
@@ -175,7 +187,7 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
         ));
     }
 
-    let matches = match command.clone().try_get_matches_from(args) {
+    let matches = match command.try_get_matches_from_mut(args) {
         Ok(matches) => matches,
         Err(e) if !e.use_stderr() => return Ok(Request::Help(e.render().to_string())),
         Err(e) => return Err(one_line_clap_error(&e, &name)),
@@ -183,10 +195,14 @@ pub fn parse(binary: Binary, args: impl IntoIterator<Item = OsString>) -> Result
     refuse_later_lessons(&matches, binary)?;
 
     let cli = Cli::from_arg_matches(&matches).map_err(|e| one_line_clap_error(&e, &name))?;
-    if let Some(tool) = cli.tool {
-        return Ok(Request::Tool(tool));
+    match cli.tool {
+        Some(tool) => Ok(Request::Tool(tool)),
+        None => to_request(cli.run),
     }
-    let mut run = cli.run;
+}
+
+/// A container's configuration from its flags.
+fn to_request(mut run: RunArgs) -> Result<Request> {
     // The container starts in `/`, so relative paths are made absolute
     // here, from where the runtime was started.
     let absolute = |path: &mut PathBuf| {
@@ -321,6 +337,124 @@ mod tests {
         match parse_at(level, args) {
             Ok(Request::Run(config)) => *config,
             other => panic!("expected a run request, got {other:?}"),
+        }
+    }
+
+    fn words(line: &[&str]) -> Vec<OsString> {
+        line.iter().map(OsString::from).collect()
+    }
+
+    /// Command lines the plain reader must take, at the last lesson.
+    const PLAIN: [&[&str]; 10] = [
+        &[],
+        &["--", "echo", "hi"],
+        &["-q", "--", "true", "--quiet"],
+        &[
+            "--quiet",
+            "--hostname",
+            "box",
+            "--domainname=example.org",
+            "--",
+        ],
+        &[
+            "--init",
+            "--rootfs",
+            "rel/dir",
+            "-v",
+            "/a:/b:ro",
+            "--volume=/c:/d",
+        ],
+        &[
+            "--uid-map",
+            "0:1000:1",
+            "--gid-map=0:1000:1",
+            "--uid-map",
+            "1:100000:10",
+        ],
+        &[
+            "--net",
+            "bridge",
+            "--subnet",
+            "10.9.0.0/24",
+            "--nat",
+            "--name",
+            "web",
+            "--keep-net",
+            "webnet",
+        ],
+        &[
+            "--memory",
+            "64m",
+            "--pids-limit",
+            "100",
+            "--cpus",
+            "0.5",
+            "--",
+            "sh",
+            "-c",
+            "x",
+        ],
+        &["--uptime", "3600", "--net=none"],
+        &[
+            "--cap-add",
+            "NET_ADMIN",
+            "--cap-drop=ALL",
+            "--cap-add",
+            "SYS_TIME",
+            "--seccomp",
+            "unconfined",
+        ],
+    ];
+
+    /// Command lines only clap can answer: help, tools, mistakes.
+    const FOR_CLAP: [&[&str]; 18] = [
+        &["--help"],
+        &["-h"],
+        &["ps"],
+        &["exec", "web", "--", "sh"],
+        &["echo"],
+        &["--hostname"],
+        &["--hostname", "-q"],
+        &["--hostname="],
+        &["--quiet", "--quiet"],
+        &["--quiet=yes"],
+        &["-qv", "/a:/b"],
+        &["--memory", "lots"],
+        &["--pids-limit", "-1"],
+        &["--name", "bad/name"],
+        &["--no-such-flag"],
+        &["--rootfs", "a", "--rootfs", "b"],
+        &["--volume", "nocolon"],
+        &["---quiet"],
+    ];
+
+    #[test]
+    fn the_plain_reader_agrees_with_clap_and_leaves_it_the_rest() {
+        for level in 0..=11 {
+            let binary = Binary {
+                flavour: Flavour::Solution,
+                level,
+            };
+            for line in PLAIN.iter().chain(&FOR_CLAP) {
+                let by_clap = parse_with_clap(
+                    binary,
+                    words(&["prog"]).into_iter().chain(words(line)).collect(),
+                );
+                match plain::read(binary, &words(line)) {
+                    Some(run) => assert_eq!(
+                        format!("{:?}", to_request(run)),
+                        format!("{by_clap:?}"),
+                        "{line:?} at lesson {level}"
+                    ),
+                    None => assert!(
+                        level < 11 || FOR_CLAP.contains(line),
+                        "the plain reader declined {line:?}"
+                    ),
+                }
+                if FOR_CLAP.contains(line) {
+                    assert!(plain::read(binary, &words(line)).is_none(), "{line:?}");
+                }
+            }
         }
     }
 
