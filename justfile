@@ -135,11 +135,13 @@ clean:
 bench:
     @cargo run --quiet -p nslab-checker -- bench
 
-# The whole suite, as CI runs it (as root): style, fresh stubs, lints, tests, self-test, book.
+# The whole suite, as CI runs it (as root): style, fresh stubs, lints, the
+# bench's musl build, tests, self-test, mutants, book.
 test:
     cargo fmt --all --check
     cargo run --quiet -p nslab-checker -- stubs --check
     cargo clippy --quiet --workspace --all-targets -- -D warnings
+    cargo check --quiet --workspace --bins --target "$(uname -m)-unknown-linux-musl"
     cargo test --quiet --workspace
     cargo run --quiet -p nslab-checker -- unprivileged
     cargo test --quiet --workspace -- --ignored

@@ -55,6 +55,7 @@ MAINTAINER_PACKAGES=(
     # measures the runtime against (unshare is in util-linux).
     hyperfine time
     bubblewrap crun
+    musl-tools     # musl-gcc: the bench's floor is built against musl, as the runtime is
     gettext        # msgmerge: the Chinese book's catalogue follows the English (`just po`)
 )
 
@@ -124,6 +125,17 @@ if $maintainer; then
             rustup component add "$component"
         fi
     done
+fi
+
+# `just bench` builds the runtime against musl (a static glibc start probes
+# the CPU with cpuid, which traps in a VM), and `just test` checks that it
+# still builds there.
+if $maintainer; then
+    musl_target="$(uname -m)-unknown-linux-musl"
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$musl_target"; then
+        say "rustup target add $musl_target"
+        rustup target add "$musl_target"
+    fi
 fi
 
 # The version of tool $1 on the PATH, or nothing.

@@ -54,11 +54,14 @@ pub fn become_the_command(process: &dyn Process, config: &Config) -> Error {
 fn close_inherited_descriptors() {
     // SAFETY: close_range only sets a flag on descriptors; no Rust object
     // is closed under its owner's feet.
+    // Called as a raw system call: the libc crate wraps it for glibc only,
+    // and the benchmarks build against musl.
     unsafe {
-        libc::close_range(
+        libc::syscall(
+            libc::SYS_close_range,
             3,
             libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC as libc::c_int,
+            libc::CLOSE_RANGE_CLOEXEC,
         )
     };
 }

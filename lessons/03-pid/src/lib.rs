@@ -111,7 +111,9 @@ fn block_init_signals() -> Result<SigSet> {
 fn close_inherited_fds() {
     // SAFETY: close_range only closes descriptors. The `File`s that own
     // them belong to code this process never returns to (init ends in
-    // `_exit`), so no Rust owner uses or closes them again.
-    unsafe { libc::close_range(3, libc::c_uint::MAX, 0) };
+    // `_exit`), so no Rust owner uses or closes them again. Called as a
+    // raw system call: the libc crate wraps it for glibc only, and the
+    // benchmarks build against musl.
+    unsafe { libc::syscall(libc::SYS_close_range, 3, libc::c_uint::MAX, 0) };
 }
 // ANCHOR_END: helpers

@@ -252,6 +252,11 @@ fn mount_point(rootfs: &Path, path: &Path, is_dir: bool) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// `relatime` as `statvfs` reports it. The kernel reports it whatever the
+/// C library, but the libc crate names it for glibc only, and the
+/// benchmarks build against musl.
+const ST_RELATIME: FsFlags = FsFlags::from_bits_retain(0x1000);
+
 /// The flags of the mount at `target` that a remount must keep: in a
 /// user namespace (lesson 05) the kernel refuses to drop `nosuid`,
 /// `nodev`, `noexec` or an atime flag that the host set.
@@ -265,7 +270,7 @@ fn flags_to_keep(target: &Path) -> Result<MsFlags> {
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
         (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        (ST_RELATIME, MsFlags::MS_RELATIME),
     ];
     Ok(kept
         .into_iter()

@@ -181,7 +181,7 @@ fn entry(name: &str, argv: &[&str], time_target: Option<Target>) -> Entry {
 pub fn run(root: &Path) -> Result<bool, String> {
     require("hyperfine", "hyperfine")?;
     require("/usr/bin/time", "time")?;
-    require("cc", "gcc")?;
+    require("musl-gcc", "musl-tools")?;
     let plan = Plan::from_env();
     let out = root.join("target/bench");
     fs::create_dir_all(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
@@ -248,23 +248,34 @@ fn header(plan: Plan) -> String {
     )
 }
 
-/// The floor (`floor.c`), built static into `out`.
+/// The floor (`floor.c`), built static into `out`, against musl as the
+/// runtime is ([`build_release`]). The kernel's headers (`linux/*.h`) are
+/// the system's: musl-gcc's own include path has none.
 fn build_floor(root: &Path, out: &Path) -> Result<PathBuf, String> {
     let source = root.join("tests/checker/src/floor.c");
     let floor = out.join("floor");
-    let built = Command::new("cc")
-        .args(["-static", "-O2", "-o"])
+    let built = Command::new("musl-gcc")
+        .args(["-static", "-O2", "-idirafter", "/usr/include"])
+        .arg("-idirafter")
+        .arg(format!("/usr/include/{}", multiarch()))
+        .arg("-o")
         .arg(&floor)
         .arg(&source)
         .status()
-        .map_err(|e| format!("cannot run cc: {e}"))?;
+        .map_err(|e| format!("cannot run musl-gcc: {e}"))?;
     if !built.success() {
         return Err(format!(
-            "cc could not build {}; its messages are above",
+            "musl-gcc could not build {}; its messages are above",
             source.display()
         ));
     }
     Ok(floor)
+}
+
+/// Debian's directory for this machine's C headers (`x86_64-linux-gnu`),
+/// where `asm/*.h` lives.
+fn multiarch() -> String {
+    format!("{}-linux-gnu", std::env::consts::ARCH)
 }
 
 /// The floor running `/bin/true`, with `options` (see `floor.c`).
@@ -373,29 +384,29 @@ fn installed(program: &str) -> bool {
 }
 
 /// The release binaries: `just bench` measures what a user would run, with
-/// the fault-injection steps compiled away. Linked statically
-/// (`+crt-static`), as a runtime one copies onto a host usually is (runc
-/// and crun are too): loading `libc.so` and `libgcc_s.so` and relocating
-/// against them was about a sixth of a run's time. And at a fixed address
-/// (`relocation-model=static`), as `cc -static` links the floor: a
-/// static-PIE binary applies its own 12,000 relocations at every start,
-/// writing into a fifth of a megabyte of tables, about 55 page faults of
-/// the 230 a plain run takes (issue 20). The price is that the runtime's
-/// own code is not placed at a random address (ASLR); its heap, stack and
-/// mappings still are. `--target` names the host explicitly so that
-/// cargo applies the flags to the binaries only, not to the proc-macro
-/// crates it loads into the compiler, which must stay dynamic; the
-/// binaries then land in `target/TRIPLE/release`.
+/// the fault-injection steps compiled away. Linked statically, as a
+/// runtime one copies onto a host usually is (runc and crun are too):
+/// loading `libc.so` and relocating against it was about a sixth of a
+/// run's time. Against musl, not glibc: a static glibc program probes the
+/// CPU's caches at every start with about 80 `cpuid` instructions, and in
+/// a VM each one traps to the hypervisor (4 µs here), 0.3 ms a start; musl
+/// does no such thing. And at a fixed address (`relocation-model=static`),
+/// as the floor is: a static-PIE binary applies its own 12,000
+/// relocations at every start, about 55 page faults (issue 20). The price
+/// is that the runtime's own code is not placed at a random address
+/// (ASLR); its heap, stack and mappings still are. The binaries land in
+/// `target/TRIPLE/release`; cargo applies the flags to them only, not to
+/// the proc-macro crates it loads into the compiler.
 fn build_release(root: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let host = host_triple()?;
+    let target = static_target()?;
     let status = Command::new(cargo)
         .current_dir(root)
         .env(
             "RUSTFLAGS",
             "-C target-feature=+crt-static -C relocation-model=static",
         )
-        .args(["build", "--quiet", "--release", "--target", &host])
+        .args(["build", "--quiet", "--release", "--target", &target])
         .args([
             "--bin",
             "solution-04",
@@ -421,20 +432,45 @@ fn build_release(root: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err("the release build failed; cargo's messages are above".into());
     }
-    Ok(root.join("target").join(host).join("release"))
+    Ok(root.join("target").join(target).join("release"))
 }
 
-/// The compiler's host triple (`x86_64-unknown-linux-gnu`), from `rustc -vV`.
-fn host_triple() -> Result<String, String> {
+/// The musl twin of the compiler's host triple (`x86_64-unknown-linux-gnu`
+/// gives `x86_64-unknown-linux-musl`), if its standard library is
+/// installed.
+fn static_target() -> Result<String, String> {
     let output = Command::new("rustc")
         .arg("-vV")
         .output()
         .map_err(|e| format!("cannot run rustc: {e}"))?;
-    String::from_utf8_lossy(&output.stdout)
+    let host = String::from_utf8_lossy(&output.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("host: "))
         .map(str::to_string)
-        .ok_or_else(|| "rustc -vV did not name its host".to_string())
+        .ok_or_else(|| "rustc -vV did not name its host".to_string())?;
+    let target = host.replace("-gnu", "-musl");
+    let library = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", &target])
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    if has_std(&library) {
+        Ok(target)
+    } else {
+        Err(format!(
+            "Rust's standard library for {target} is missing: run `bash setup.sh --maintainer` \
+             (rustup target add {target})"
+        ))
+    }
+}
+
+/// Whether `library` holds a standard library (`libstd-HASH.rlib`).
+fn has_std(library: &Path) -> bool {
+    fs::read_dir(library).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+    })
 }
 
 /// `unshare`'s flags for the namespaces `solution-04` makes, with a fresh
