@@ -15,9 +15,10 @@
 //! Every comparison also times the floor (`floor.c`): a static program
 //! that only clones with the four namespaces, mounts a fresh `/proc` and
 //! execs, the physical limit of a start-up here. The comparisons of
-//! lessons 06, 08 and 10 also time the floor doing the kernel's share of
-//! what those lessons add (a bridge and a veth pair, a cgroup with limits,
-//! the hardening); where even that misses a target, the table calls the
+//! lessons 04 (with a rootfs), 06, 08 and 10 also time the floor doing
+//! the kernel's share of what those lessons add (lesson 04's mounts and
+//! pivot_root, a bridge and a veth pair, a cgroup with limits, the
+//! hardening); where even that misses a target, the table calls the
 //! target out of reach on this host. hyperfine's JSON of every
 //! round of every command goes to `target/bench/SLUG/`; the table printed
 //! at the end also goes to `target/bench/summary.md`.
@@ -79,7 +80,8 @@ pub struct Comparison {
     /// `host` lock, so that no check's host guard sees them.
     pub changes_the_host: bool,
     /// The floor doing the kernel's share of what this comparison adds
-    /// (a cgroup with limits, a bridge and a veth pair): where even it
+    /// (a rootfs, a cgroup with limits, a bridge and a veth pair, the
+    /// hardening): where even it
     /// misses a target, the kernel puts that target out of reach here.
     pub kernel_floor: Option<Entry>,
 }
@@ -598,7 +600,11 @@ fn comparisons(
         pure_cgroup_v1_view: cgroup_hybrid(),
         floor_target: None,
         changes_the_host: false,
-        kernel_floor: None,
+        kernel_floor: Some(floor_entry(
+            floor,
+            "floor in the rootfs (lesson 04's mounts, pivot_root)",
+            &["--rootfs".to_string(), rootfs.clone()],
+        )),
     });
 
     // Both as nobody: a user namespace is what lets them do it at all.
