@@ -308,6 +308,10 @@ fn one_line_clap_error(error: &clap::Error, program: &str) -> Error {
             "put the command after `--`, as in `{program} -- {arg}`"
         ));
     }
+    // The container's names and its command are kept as text.
+    if error.kind() == ErrorKind::InvalidUtf8 {
+        tips.push("write every argument in UTF-8 (`iconv` converts a name)".to_string());
+    }
     let fix = if tips.is_empty() {
         format!("see `{program} --help`")
     } else {

@@ -17,9 +17,13 @@ use crate::{join, leftovers, oci, transcript};
 pub fn main(parts: Parts) -> ExitCode {
     panics::install_hook();
     let program = parts.binary.name();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // Lesson 11 on: the OCI commands an engine calls (`create ID --bundle`).
-    if parts.oci.is_some() && oci::cli::is_oci(&args) {
+    // Lesson 11 on: the OCI commands an engine calls (`create ID --bundle`),
+    // always in UTF-8. Any other command line, one that is not UTF-8
+    // included, goes to clap, which refuses what it cannot read in one line.
+    if let Some(args) = utf8_arguments()
+        && parts.oci.is_some()
+        && oci::cli::is_oci(&args)
+    {
         return ExitCode::from(oci::main(&parts, args, leftovers::UNDO_KINDS));
     }
     let outcome = match cli::parse(parts.binary, std::env::args_os()) {
@@ -45,4 +49,12 @@ pub fn main(parts: Parts) -> ExitCode {
         eprintln!("{program}: {error}");
         error.status()
     }))
+}
+
+/// The arguments after the program's name, if every one is UTF-8.
+fn utf8_arguments() -> Option<Vec<String>> {
+    std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string().ok())
+        .collect()
 }

@@ -30,6 +30,7 @@ use crate::panics::lesson_code;
 use crate::process::{Ending, Process};
 use crate::registry::{self, Entry, Missing};
 use crate::signals::{self, Forwarding};
+use crate::transcript;
 
 // ANCHOR: kinds
 /// Every kind of namespace, by its file name in `/proc/PID/ns`, with the
@@ -298,9 +299,7 @@ impl Process for Joined<'_> {
 /// In a forked child of `exec`: print why it cannot go on (one line, as
 /// the runtime prints its errors) and exit with the status that earns.
 fn exit_with(error: Error) -> ! {
-    let program = std::env::args().next().unwrap_or_default();
-    let program = program.rsplit('/').next().unwrap_or("nslab");
-    eprintln!("{program}: {error}");
+    transcript::notice(format_args!("{error}"));
     // SAFETY: _exit(2) ends the process at once; this is a forked copy
     // of the runtime, whose exit handlers and buffers belong to the
     // original.

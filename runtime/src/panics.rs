@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::error::{Error, LESSON_PANICKED, Result};
+use crate::transcript;
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -66,9 +67,7 @@ pub fn exit_after(body: impl FnOnce() -> i32) -> ! {
     let status = match lesson_code(|| Ok(body())) {
         Ok(status) => status,
         Err(error) => {
-            let program = std::env::args().next().unwrap_or_default();
-            let program = program.rsplit('/').next().unwrap_or("nslab");
-            eprintln!("{program}: {error}");
+            transcript::notice(format_args!("{error}"));
             error.status().into()
         }
     };

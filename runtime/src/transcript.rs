@@ -31,10 +31,12 @@ pub fn container(line: fmt::Arguments<'_>) {
 }
 
 /// A line the user must see even with `--quiet`, as the runtime prints
-/// its errors (`solution-08: ...`): what happened to the container that
-/// its exit status alone does not tell (lesson 08: the OOM killer).
+/// its errors (`solution-08: ...`): an error from a process that cannot
+/// hand it to the core, or what happened to the container that its exit
+/// status alone does not tell (lesson 08: the OOM killer).
 pub fn notice(line: fmt::Arguments<'_>) {
-    let program = std::env::args().next().unwrap_or_default();
+    let program = std::env::args_os().next().unwrap_or_default();
+    let program = program.to_string_lossy();
     let program = program.rsplit('/').next().unwrap_or("nslab");
     eprintln!("{program}: {line}");
 }

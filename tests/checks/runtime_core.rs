@@ -2,6 +2,8 @@
 //! line, the transcript, refusals. The unprivileged ones run in plain
 //! `cargo test`, as any user.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::sys::signal::Signal;
@@ -13,7 +15,7 @@ use serial_test::{file_parallel, file_serial};
 use crate::support::host::state_root;
 use crate::support::join::{Named, fresh_name, namespaces_of};
 use crate::support::net::{bridge, forwarding, lease_file, nat_table, random_octet};
-use crate::support::run::{run_binary, trapping};
+use crate::support::run::{run_binary, run_binary_with, trapping};
 use crate::support::target::{Binary, Flavour};
 use crate::support::{Container, HostGuard, NOBODY, Outcome};
 
@@ -67,6 +69,34 @@ fn malformed_flags_are_one_line_and_125() {
         args.extend(["--", "true"]);
         run_binary("solution-01", &args).expect_one_error_line(125, &["--help"]);
     }
+}
+
+/// An argument that is not UTF-8 (a file name in another encoding) gets
+/// one line naming the fix, never a panic: as a flag's value, in the
+/// command, and where lesson 11 looks for an OCI command.
+#[test]
+fn an_argument_that_is_not_utf8_is_one_line_and_125() {
+    let latin1 = OsStr::from_bytes(b"caf\xe9");
+    let cases: [(&str, &[&OsStr]); 3] = [
+        ("solution-01", &["--".as_ref(), "echo".as_ref(), latin1]),
+        (
+            "solution-11",
+            &[
+                "--hostname".as_ref(),
+                latin1,
+                "--".as_ref(),
+                "true".as_ref(),
+            ],
+        ),
+        ("solution-11", &[latin1, "create".as_ref()]),
+    ];
+    for (binary, args) in cases {
+        run_binary_with(binary, args)
+            .expect_one_error_line(125, &["--help"])
+            .expect_stdout("");
+    }
+    run_binary_with("solution-01", &["--".as_ref(), "echo".as_ref(), latin1])
+        .expect_one_error_line(125, &["UTF-8"]);
 }
 
 /// The transcript tells who does what, on stderr, in the articles' spirit.

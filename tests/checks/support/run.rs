@@ -5,6 +5,7 @@
 //! Every failed expectation panics with a message written for a learner:
 //! the command line, what was expected, and what actually came out.
 
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
@@ -361,12 +362,19 @@ fn readable_copy(name: &str) -> TempDir {
 /// Run the binary `name` (e.g. `solution-01`) with exactly `args`, no
 /// `--quiet` and no `--` added, to the end.
 pub fn run_binary(name: &str, args: &[&str]) -> Outcome {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    run_binary_with(name, &args)
+}
+
+/// `run_binary` with arguments that need not be UTF-8.
+pub fn run_binary_with(name: &str, args: &[&OsStr]) -> Outcome {
     let output = assert_cmd::Command::new(target::path(&target::by_name(name)))
         .args(args)
         .timeout(TIMEOUT)
         .output()
         .expect("run the binary");
-    Outcome::from_output(format!("{name} {}", args.join(" ")), &output)
+    let shown: Vec<_> = args.iter().map(|arg| arg.to_string_lossy()).collect();
+    Outcome::from_output(format!("{name} {}", shown.join(" ")), &output)
 }
 
 /// A shell script that prints `ready`, then waits until `signal` (e.g.
