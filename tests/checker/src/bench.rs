@@ -329,7 +329,7 @@ fn floor_with_a_cgroup(floor: &Path) -> Option<Entry> {
     }
     Some(floor_entry(
         floor,
-        "floor with a cgroup (mkdir, limits, cgroup.procs, rmdir)",
+        "floor with a cgroup (mkdir, limits, the child moved in, rmdir)",
         &options,
     ))
 }
