@@ -151,17 +151,25 @@ pub fn record_path(dir: &Path, kind: &str) -> PathBuf {
 /// then renamed): call it *before* making what it undoes.
 pub fn write_record(dir: &Path, kind: &str, text: &str) -> Result<()> {
     let what = || format!("write the undo record {}", record_path(dir, kind).display());
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir.join(UNDO))
-        .with_context(what)?;
     // Named after its writer, so that a writer killed before the rename
     // leaves a half-written record `clean` knows for a leftover.
     let partial = dir
         .join(UNDO)
         .join(format!(".{kind}.{}.new", std::process::id()));
-    fs::write(&partial, text)
+    let make_and_write = || {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir.join(UNDO))?;
+        fs::write(&partial, text)
+    };
+    // An empty `undo/` is removed by the last record out and by `clean`,
+    // so it can vanish between making it and writing into it: once more.
+    make_and_write()
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => make_and_write(),
+            _ => Err(e),
+        })
         .and_then(|()| fs::rename(&partial, record_path(dir, kind)))
         .with_context(what)
 }
@@ -322,12 +330,14 @@ pub fn clean(state_root: &Path, kinds: &[&dyn Undo]) -> Result<Vec<String>> {
 
 /// Remove the half-written records (`.KIND.PID.new`) in `undo_dir` whose
 /// writer is `gone`: killed between writing and renaming, so what the
-/// record was to describe was never made.
+/// record was to describe was never made. Then `undo_dir` itself if that
+/// leaves it empty, or if a writer was killed between making it and
+/// writing into it.
 fn remove_half_written(undo_dir: &Path, gone: impl Fn(i32) -> bool) -> Vec<String> {
     let Ok(entries) = fs::read_dir(undo_dir) else {
         return Vec::new();
     };
-    entries
+    let mut done: Vec<String> = entries
         .flatten()
         .filter(|entry| {
             let name = entry.file_name();
@@ -345,7 +355,11 @@ fn remove_half_written(undo_dir: &Path, gone: impl Fn(i32) -> bool) -> Vec<Strin
                 entry.path().display()
             )
         })
-        .collect()
+        .collect();
+    if fs::remove_dir(undo_dir).is_ok() {
+        done.push(format!("removed the empty {}", undo_dir.display()));
+    }
+    done
 }
 
 /// What `just clean` does for one runtime, `runtime`, that a tool has just
@@ -401,6 +415,30 @@ mod tests {
         let done = remove_half_written(&undo, |pid| !runtime_is_alive(pid));
         assert_eq!(done.len(), 1, "{done:?}");
         assert!(!dead.exists() && live.exists() && whole.exists());
+    }
+
+    /// A runtime killed between making the host-wide `undo/` and writing
+    /// its record into it, or between writing and renaming, leaves the
+    /// directory; `clean` takes it away once nothing is in it.
+    #[test]
+    fn clean_removes_an_undo_directory_a_killed_writer_left_empty() {
+        let scratch = Scratch::new("empty-undo");
+        let undo = scratch.0.join(UNDO);
+        fs::create_dir_all(&undo).unwrap();
+        let done = clean(&scratch.0, &[]).unwrap();
+        assert!(!undo.exists(), "{done:?}");
+        assert_eq!(done.len(), 1, "{done:?}");
+
+        fs::create_dir_all(&undo).unwrap();
+        fs::write(undo.join(".ip_forward.4194305.new"), "0").unwrap();
+        let done = clean(&scratch.0, &[]).unwrap();
+        assert!(!undo.exists(), "{done:?}");
+        assert_eq!(done.len(), 2, "{done:?}");
+
+        fs::create_dir_all(&undo).unwrap();
+        write_record(&scratch.0, "ip_forward", "0").unwrap();
+        clean(&scratch.0, &[]).unwrap();
+        assert_eq!(records(&scratch.0), ["ip_forward"]);
     }
 
     #[test]
