@@ -61,19 +61,18 @@ run N *ARGS:
 run-solution N *ARGS:
     @cargo run --quiet -p nslab-checker -- run {{N}} --solution "${@:2}"
 
+# `exec` is lesson 07's, run by the binary that started the container, so
+# that the command also joins what later lessons give it (08's cgroup,
+# 10's capabilities and filter).
 # Run a command in a running container started with `--name NAME`: `just exec web -- sh`.
-# It uses your lesson-07 binary's `exec`, whichever lesson started the
-# container.
 [no-exit-message]
 exec NAME *ARGS:
-    @cargo build --quiet --bin lesson-07
-    @target/debug/lesson-07 exec "$@"
+    @cargo run --quiet -p nslab-checker -- exec "$@"
 
-# The same as `exec`, with the reference solution-07's `exec`.
+# The same as `exec`, with the reference solution of that lesson.
 [no-exit-message]
 exec-solution NAME *ARGS:
-    @cargo build --quiet --bin solution-07
-    @target/debug/solution-07 exec "$@"
+    @cargo run --quiet -p nslab-checker -- exec --solution "$@"
 
 # Podman with your runtime in place of runc (lesson 11, as root):
 # `just podman -- run --rm --rootfs "$(just rootfs | tail -1)" -- echo hi`.

@@ -5,6 +5,8 @@
 //!                                    or your own runtime 00..N (just lesson N --mine)
 //! nslab-check run N [--solution|--mine] [ARGS...]  build lesson-NN (solution-NN, mine-NN) and run it
 //!                                    with ARGS (just run N, just run-solution N)
+//! nslab-check exec [--solution] NAME -- CMD  lesson 07's `exec`, by the binary that started
+//!                                    the container NAME (just exec, just exec-solution)
 //! nslab-check progress               every lesson's status (just progress)
 //! nslab-check watch N                grade lesson N on every change (just watch N)
 //! nslab-check hint N [--again]       the next hint of lesson N (just hint N)
@@ -21,6 +23,7 @@
 //! nslab-check bench                  the runtime beside unshare, bwrap, crun, runc (just bench)
 //! ```
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use nslab_checker::course::{Course, Lesson, repo_root};
@@ -31,10 +34,10 @@ use nslab_checker::{
     bench, check, doctor, explore, hint, mutants, progress, reset, rootfs, stubs, unprivileged,
     watch,
 };
-use nslab_runtime::{Binary, Flavour};
+use nslab_runtime::{Binary, Flavour, course, registry, state};
 
 const USAGE: &str = "usage: nslab-check check N [--solution|--mine] [--verbose] \
-                     | run N [--solution|--mine] [ARGS...] | progress | watch N | hint N [--again] \
+                     | run N [--solution|--mine] [ARGS...] | exec [--solution] NAME [ARGS...] | progress | watch N | hint N [--again] \
                      | reset N [--yes] | stubs [--check] | self-test [N...] | mutants [N...] | mutants-explore N | doctor | unprivileged | rootfs [--from-host] [--fresh] | clean | bench";
 
 fn main() -> ExitCode {
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
             };
             lesson_number(number).and_then(|n| run_binary(Binary::new(flavour, n), args))
         }
+        ["exec", "--solution", args @ ..] => exec_into(Some(Flavour::Solution), args),
+        ["exec", args @ ..] => exec_into(None, args),
         ["progress"] => Course::load(&repo_root()).map(|course| {
             let rows = progress::gather(&repo_root(), &course);
             let mine = progress::own_runtime(&repo_root(), &course);
@@ -226,6 +231,46 @@ fn run_binary(binary: Binary, args: &[&str]) -> Result<bool, String> {
     Err(format!("cannot run {}: {error}", path.display()))
 }
 
+/// `just exec NAME -- CMD`: the `exec` of the binary that started the
+/// container NAME, found through its runtime's `/proc/PID/exe`.
+fn exec_into(flavour: Option<Flavour>, args: &[&str]) -> Result<bool, String> {
+    let runtime_exe = args
+        .first()
+        .and_then(|name| registry::find(&state::root(), name).ok())
+        .and_then(|entry| std::fs::read_link(format!("/proc/{}/exe", entry.runtime)).ok());
+    let binary = exec_binary(runtime_exe.as_deref(), flavour);
+    run_binary(binary, &[&["exec"], args].concat())
+}
+
+/// Which binary's `exec` enters a container started by `runtime_exe`:
+/// that same lesson's, so that what it starts joins all the lesson gave
+/// the container (lesson 08's cgroup, 09's time namespace, 10's
+/// capabilities and filter; lesson 07's binary would leave them out), in
+/// `flavour` if given (`just exec-solution`), else the starter's. With no
+/// running container, the lesson that brings `exec`, whose binary says
+/// the name is not running.
+fn exec_binary(runtime_exe: Option<&Path>, flavour: Option<Flavour>) -> Binary {
+    let started_by = runtime_exe.and_then(|exe| {
+        // A binary rebuilt while it runs reads `solution-08 (deleted)`.
+        let name = exe.file_name()?.to_str()?;
+        Binary::parse(name.trim_end_matches(" (deleted)"))
+    });
+    let level = started_by.map_or_else(
+        || {
+            course::LESSONS
+                .iter()
+                .find(|lesson| lesson.introduces.contains(&"exec"))
+                .expect("a lesson brings `exec`")
+                .number
+        },
+        |binary| binary.level,
+    );
+    let flavour = flavour
+        .or(started_by.map(|binary| binary.flavour))
+        .unwrap_or(Flavour::Exercise);
+    Binary::new(flavour, level)
+}
+
 /// Run `action` on lesson `number` of the course.
 fn with_lesson(
     number: &str,
@@ -384,4 +429,32 @@ fn refuse_edited_stubs(root: &std::path::Path, course: &Course) -> Result<(), St
          untouched stubs: run `just stubs` (your versions are kept in backups/)",
         paths.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_enters_with_the_binary_that_started_the_container() {
+        let exec = |exe: Option<&str>, flavour| exec_binary(exe.map(Path::new), flavour).name();
+        assert_eq!(
+            exec(Some("/r/target/debug/solution-10"), None),
+            "solution-10"
+        );
+        assert_eq!(
+            exec(Some("/r/target/debug/lesson-08 (deleted)"), None),
+            "lesson-08"
+        );
+        assert_eq!(exec(Some("/r/target/debug/mine-09"), None), "mine-09");
+        let solution = Some(Flavour::Solution);
+        assert_eq!(
+            exec(Some("/r/target/debug/lesson-08"), solution),
+            "solution-08"
+        );
+        // Nothing running, or not a course binary: lesson 07 says so.
+        assert_eq!(exec(None, None), "lesson-07");
+        assert_eq!(exec(None, solution), "solution-07");
+        assert_eq!(exec(Some("/usr/bin/sleep"), None), "lesson-07");
+    }
 }
