@@ -20,8 +20,8 @@ pub fn main(parts: Parts) -> ExitCode {
     // Lesson 11 on: the OCI commands an engine calls (`create ID --bundle`),
     // always in UTF-8. Any other command line, one that is not UTF-8
     // included, goes to clap, which refuses what it cannot read in one line.
-    if let Some(args) = utf8_arguments()
-        && parts.oci.is_some()
+    if parts.oci.is_some()
+        && let Some(args) = utf8_arguments()
         && oci::cli::is_oci(&args)
     {
         return ExitCode::from(oci::main(&parts, args, leftovers::UNDO_KINDS));

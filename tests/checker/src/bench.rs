@@ -391,8 +391,8 @@ fn installed(program: &str) -> bool {
 /// loading `libc.so` and relocating against it was about a sixth of a
 /// run's time. Against musl, not glibc: a static glibc program probes the
 /// CPU's caches at every start with about 80 `cpuid` instructions, and in
-/// a VM each one traps to the hypervisor (4 µs here), 0.3 ms a start; musl
-/// does no such thing. And at a fixed address (`relocation-model=static`),
+/// a VM each one traps to the hypervisor (4 to 8 µs on the course VMs), 0.3
+/// to 0.6 ms a start; musl does no such thing. And at a fixed address (`relocation-model=static`),
 /// as the floor is: a static-PIE binary applies its own 12,000
 /// relocations at every start, about 55 page faults (issue 20). The price
 /// is that the runtime's own code is not placed at a random address

@@ -56,8 +56,8 @@
  * With --cgroup or --bridge, the child waits for the parent's byte on a
  * pipe before it goes on, as any runtime's must. Built by `just bench`
  * with `musl-gcc -static -O2`, as the runtime is built against musl: a
- * static glibc program spends 0.3 ms of every start probing the CPU in a
- * VM, which is neither the kernel's work nor a runtime's. It leaves the
+ * static glibc program spends 0.3 to 0.6 ms of every start probing the
+ * CPU in a VM, which is neither the kernel's work nor a runtime's. It leaves the
  * host as it found it: its mounts are in its own mount
  * namespace, made private before anything is mounted, and what it adds
  * to the host (cgroups, a bridge, a veth pair) it removes, also when the

@@ -34,7 +34,7 @@ use nslab_checker::{
     bench, check, doctor, explore, hint, mutants, progress, reset, rootfs, stubs, unprivileged,
     watch,
 };
-use nslab_runtime::{Binary, Flavour, course, registry, state};
+use nslab_runtime::{Binary, Flavour, cli, registry, state};
 
 const USAGE: &str = "usage: nslab-check check N [--solution|--mine] [--verbose] \
                      | run N [--solution|--mine] [ARGS...] | exec [--solution] NAME [ARGS...] | progress | watch N | hint N [--again] \
@@ -257,11 +257,9 @@ fn exec_binary(runtime_exe: Option<&Path>, flavour: Option<Flavour>) -> Binary {
     });
     let level = started_by.map_or_else(
         || {
-            course::LESSONS
-                .iter()
-                .find(|lesson| lesson.introduces.contains(&"exec"))
+            cli::introduced_in()
+                .find_map(|(id, lesson)| (id == "exec").then_some(lesson))
                 .expect("a lesson brings `exec`")
-                .number
         },
         |binary| binary.level,
     );
