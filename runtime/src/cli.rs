@@ -62,6 +62,9 @@ struct RunArgs {
     /// Bind-mount a host directory into the container (repeatable)
     #[arg(short, long, value_name = "HOST:CTR[:ro]")]
     volume: Vec<Volume>,
+    /// Make the rootfs read-only for the container (its /tmp, /run and volumes stay writable)
+    #[arg(long)]
+    read_only: bool,
     /// Map container uids to host uids (repeatable) [default: 0 to your own uid, 0:UID:1]
     #[arg(long, value_name = "IN:OUT:LEN")]
     uid_map: Vec<IdMap>,
@@ -214,6 +217,12 @@ fn to_request(mut run: RunArgs) -> Result<Request> {
     run.volume
         .iter_mut()
         .for_each(|volume| absolute(&mut volume.host));
+    if run.read_only && run.rootfs.is_none() {
+        return Err(Error::new(
+            "--read-only makes the container's rootfs read-only, and there is no --rootfs",
+        )
+        .fix("add --rootfs DIR, or leave out --read-only"));
+    }
     if let Some(arg) = run.command.iter().find(|arg| arg.contains('\0')) {
         return Err(Error::new(format!(
             "command argument {arg:?} contains a NUL byte"
@@ -226,6 +235,8 @@ fn to_request(mut run: RunArgs) -> Result<Request> {
         init: run.init,
         rootfs: run.rootfs,
         volumes: run.volume,
+        read_only_root: run.read_only,
+        tmpfs: Vec::new(),
         uid_maps: run.uid_map,
         gid_maps: run.gid_map,
         net: run.net,
@@ -349,7 +360,7 @@ mod tests {
     }
 
     /// Command lines the plain reader must take, at the last lesson.
-    const PLAIN: [&[&str]; 10] = [
+    const PLAIN: [&[&str]; 11] = [
         &[],
         &["--", "echo", "hi"],
         &["-q", "--", "true", "--quiet"],
@@ -367,7 +378,10 @@ mod tests {
             "-v",
             "/a:/b:ro",
             "--volume=/c:/d",
+            "--read-only",
         ],
+        // Read by both, refused by the same check after them.
+        &["--read-only", "--", "true"],
         &[
             "--uid-map",
             "0:1000:1",
@@ -594,6 +608,21 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn read_only_without_a_rootfs_is_one_line_that_names_the_fix() {
+        let error = parse_at(4, &["--read-only", "--", "true"])
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains('\n'), "{error}");
+        assert!(
+            error.contains("--read-only") && error.contains("--rootfs DIR"),
+            "{error}"
+        );
+        let config = config_at(4, &["--read-only", "--rootfs", "/srv/root"]);
+        assert!(config.read_only_root);
+        assert!(!config_at(4, &["--rootfs", "/srv/root"]).read_only_root);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use nix::mount::MsFlags;
+
 use crate::limits::Limits;
 
 /// The command run when none is given, as in the articles.
@@ -41,6 +43,14 @@ pub struct Config {
     pub rootfs: Option<PathBuf>,
     /// Lesson 04: host directories bind-mounted into the container.
     pub volumes: Vec<Volume>,
+    /// Lesson 04: the rootfs read-only for the container (`--read-only`,
+    /// an OCI bundle's `root.readonly`); its `/tmp`, `/run`, `/dev` and
+    /// volumes stay as they are.
+    pub read_only_root: bool,
+    /// Lesson 04: tmpfs mounts of the container's own beyond `/tmp` and
+    /// `/run`; only an OCI bundle asks for them (podman's `--read-only`
+    /// adds one at `/var/tmp`).
+    pub tmpfs: Vec<Tmpfs>,
     /// Lesson 05: user and group id maps.
     pub uid_maps: Vec<IdMap>,
     pub gid_maps: Vec<IdMap>,
@@ -120,6 +130,8 @@ impl Default for Config {
             init: false,
             rootfs: None,
             volumes: Vec::new(),
+            read_only_root: false,
+            tmpfs: Vec::new(),
             uid_maps: Vec::new(),
             gid_maps: Vec::new(),
             net: NetMode::None,
@@ -177,6 +189,15 @@ impl Config {
             .collect()
     }
     // ANCHOR_END: environment
+}
+
+/// A tmpfs mounted at `container` in the rootfs, with the mount `flags`
+/// and the file system's own options `data` (`size=64m,mode=1777`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tmpfs {
+    pub container: PathBuf,
+    pub flags: MsFlags,
+    pub data: String,
 }
 
 /// `HOST:CONTAINER[:ro]`, like `docker run -v`.

@@ -85,7 +85,7 @@ pub const LESSONS: &[Lesson] = &[
         slug: "mount",
         namespace: Some("mnt"),
         title: "Mounts of its own, a fresh /proc, and a root filesystem",
-        introduces: &["rootfs", "volume"],
+        introduces: &["rootfs", "volume", "read_only"],
         adds: &[Part::Namespace],
     },
     Lesson {

@@ -52,7 +52,7 @@ pub mod sync;
 pub mod sys;
 pub mod transcript;
 
-pub use config::{Config, IdMap, NetMode, OciProcess, Rlimit, Subnet, Volume};
+pub use config::{Config, IdMap, NetMode, OciProcess, Rlimit, Subnet, Tmpfs, Volume};
 pub use container::Parts;
 pub use course::{Binary, Flavour};
 pub use entry::main;
@@ -66,6 +66,7 @@ pub use run::Run;
 
 /// The kernel and nix types that appear in the traits' signatures.
 pub use nix::errno::Errno;
+pub use nix::mount::MsFlags;
 pub use nix::sched::{CloneCb, CloneFlags};
 pub use nix::sys::signal::Signal;
 pub use nix::sys::wait::WaitStatus;

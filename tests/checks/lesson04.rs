@@ -346,6 +346,40 @@ fn a_read_only_volume_refuses_writes() {
     );
 }
 
+/// `--read-only`: the rootfs refuses a new file, while `/tmp` (a tmpfs of
+/// its own) and a volume take one. On a private copy: a runtime that
+/// leaves the root writable must not plant a file in the shared rootfs.
+#[test]
+#[ignore = "needs root"]
+#[file_parallel(host)]
+fn a_read_only_root_refuses_writes_but_not_in_tmp_or_a_volume() {
+    let _host = HostGuard::begin();
+    let rootfs = PrivateRootfs::new();
+    let shared = TempDir::new();
+    let planted = format!("planted-{}", random_hex(4));
+    let script = format!(
+        "for f in /{planted} /bin/{planted} /tmp/{planted} /home/{planted}; do \
+         if touch $f; then echo \"$f: written\"; else echo \"$f: refused\"; fi; done"
+    );
+    let outcome = with_rootfs(&rootfs.flag())
+        .flag("--read-only")
+        .flag(volume(&shared.path, "/home"))
+        .run(&["sh", "-c", &script]);
+    outcome.expect_success().expect_stdout(&format!(
+        "/{planted}: refused\n/bin/{planted}: refused\n/tmp/{planted}: written\n\
+         /home/{planted}: written\n"
+    ));
+    if outcome.stderr.matches("Read-only file system").count() != 2 {
+        outcome
+            .fail("should refuse both writes to the rootfs with \"Read-only file system\" (EROFS)");
+    }
+    assert!(
+        shared.path.join(&planted).exists(),
+        "the file written to the volume is not in {} on the host",
+        shared.path.display()
+    );
+}
+
 #[test]
 #[ignore = "needs root"]
 #[file_parallel(host)]

@@ -15,12 +15,13 @@ use std::time::Duration;
 use serial_test::{file_parallel, file_serial};
 
 use crate::support::faults::just_clean;
+use crate::support::mounts::shared_rootfs;
 use crate::support::oci::{
     Bundle, Detached, NAMESPACES, RUNC, config_json, ours, plan_of, podman, podman_run,
     podmans_config,
 };
 use crate::support::procs::eventually;
-use crate::support::{HostGuard, Outcome, TempDir};
+use crate::support::{HostGuard, Outcome, TempDir, random_hex};
 
 /// The lines of `plan` that start with `what: `, without it.
 fn planned<'a>(plan: &'a Outcome, what: &str) -> Vec<&'a str> {
@@ -97,7 +98,8 @@ fn mounts_become_volumes_or_are_refused() {
         {"destination": "/proc", "type": "proc", "source": "proc"},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
         {"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro"]},
-        {"destination": "/etc/hosts", "type": "none", "source": "/etc/hosts", "options": ["bind", "rprivate"]}
+        {"destination": "/etc/hosts", "type": "none", "source": "/etc/hosts", "options": ["bind", "rprivate"]},
+        {"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "size=1m"]}
     ]"#;
     let plan = plan_with(NAMESPACES, "", mounts);
     plan.expect_success();
@@ -106,13 +108,20 @@ fn mounts_become_volumes_or_are_refused() {
         plan.fail(
             "should make exactly two volumes: <bundle>/data at /data read-only (a relative source \
              is in the bundle; ro), and /etc/hosts (type none with the bind option); /proc and \
-             /dev are lesson 04's own",
+             /dev are lesson 04's own, and the tmpfs at /var/tmp is `map_tmpfs`'s",
         );
+    }
+    if planned(&plan, "tmpfs") != ["/var/tmp"] {
+        plan.fail("should give lesson 04 one tmpfs, at /var/tmp: `map_mounts` must leave it alone");
     }
     let refused = [
         (
-            r#", "mounts": [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]"#,
-            vec!["mounts[0]", "/tmp", "tmpfs"],
+            r#", "mounts": [{"destination": "/mnt", "type": "nfs", "source": "server:/export"}]"#,
+            vec!["mounts[0]", "/mnt", "nfs"],
+        ),
+        (
+            r#", "mounts": [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["huge=always"]}]"#,
+            vec!["mounts[0]", "/scratch", "huge=always"],
         ),
         (
             r#", "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/d", "type": "bind", "source": "/etc", "options": ["bind", "suid"]}]"#,
@@ -341,6 +350,48 @@ fn podman_runs_it_and_the_container_looks_as_under_runc() {
         ours_run.fail(&format!(
             "should print what the same podman run prints with runc (ours | runc):\n{}",
             table.join("\n")
+        ));
+    }
+}
+
+/// `podman run --read-only`: podman asks for the rootfs read-only and
+/// for tmpfs mounts at `/tmp`, `/run` and `/var/tmp`. A file is refused in
+/// the rootfs and taken in each tmpfs, as under runc. The names are new
+/// each time: a runtime that left the root writable would plant them in
+/// the shared rootfs, and they are removed then.
+#[test]
+#[ignore = "needs root"]
+#[file_serial(host)]
+fn a_read_only_root_through_podman_is_as_under_runc() {
+    let _host = HostGuard::begin();
+    let planted = format!("planted-{}", random_hex(4));
+    let script = format!(
+        "for f in /{planted} /bin/{planted} /tmp/a /run/b /var/tmp/c; do \
+         if touch $f 2>/dev/null; then echo \"$f written\"; else echo \"$f refused\"; fi; done; \
+         awk '$2 == \"/\" {{ split($4, o, \",\"); print \"/ is\", o[1] }}' /proc/mounts"
+    );
+    let expected = format!(
+        "/{planted} refused\n/bin/{planted} refused\n/tmp/a written\n/run/b written\n\
+         /var/tmp/c written\n/ is ro\n"
+    );
+    let runs = [ours(), Path::new(RUNC).to_path_buf()]
+        .map(|runtime| podman_run(&runtime, &["--rm", "--read-only"], &["sh", "-c", &script]));
+    let rootfs = shared_rootfs();
+    let leaked: Vec<_> = [rootfs.join(&planted), rootfs.join("bin").join(&planted)]
+        .into_iter()
+        .filter(|path| path.exists())
+        .collect();
+    for path in &leaked {
+        let _ = std::fs::remove_file(path);
+    }
+    let [ours_run, runc_run] = runs;
+    runc_run.expect_success().expect_stdout(&expected);
+    if !leaked.is_empty() || ours_run.status != Some(0) || ours_run.stdout != expected {
+        ours_run.fail(&format!(
+            "should print what podman --read-only prints with runc:\n{expected}\nthe rootfs must \
+             be read-only (root.readonly, lesson 04's remount, last) and podman's tmpfs at \
+             /var/tmp mounted (`map_mounts` leaves tmpfs mounts to `map_tmpfs`); planted in the \
+             rootfs, and removed: {leaked:?}"
         ));
     }
 }

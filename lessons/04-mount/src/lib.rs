@@ -106,12 +106,24 @@ fn mount_proc(target: &Path) -> Result<()> {
 fn bind_mount(source: &Path, target: &Path, read_only: bool) -> Result<()> {
     // Book: chapter 04, "Exercise: bind_mount". `target` must show `source`,
     // mounts inside `source` included: a volume with a mount inside it must not
-    // look empty. When `read_only`, writes through `target` must fail, and
-    // `target` must keep the options it had (in a user namespace the kernel
-    // refuses to drop them).
+    // look empty. When `read_only`, writes through `target` must fail
+    // (`remount_read_only`, next).
     todo!("show source at target")
 }
 // ANCHOR_END: bind_mount
+
+// ANCHOR: remount_read_only
+/// Make the mount at `target` read-only, and only that mount: not the
+/// file system it shows, nor the mounts inside it (`/tmp` on a rootfs).
+fn remount_read_only(target: &Path) -> Result<()> {
+    // Book: chapter 04, "Exercise: remount_read_only". Writes through the mount
+    // at `target` must fail, and only through that one mount: not through the
+    // file system's other mounts (the host's among them), nor through the
+    // mounts inside it. It must keep the options it had (in a user namespace
+    // the kernel refuses to drop them).
+    todo!("make the mount at target read-only")
+}
+// ANCHOR_END: remount_read_only
 
 // ANCHOR: enter_rootfs
 /// Make `rootfs`, a mount point, the root of this mount namespace, and
@@ -145,6 +157,15 @@ fn set_up_rootfs(rootfs: &Path, run: &Run) -> Result<()> {
         let is_dir = fs::metadata(&volume.host).is_ok_and(|m| m.is_dir());
         let target = mount_point(rootfs, &volume.container, is_dir)?;
         bind_mount(&volume.host, &target, volume.read_only)?;
+    }
+    for tmpfs in &run.config.tmpfs {
+        let target = mount_point(rootfs, &tmpfs.container, true)?;
+        mount_tmpfs(&target, tmpfs.flags, &tmpfs.data)?;
+    }
+    // Last, once every mount point in it exists: from here on nothing
+    // can be created in the rootfs. The mounts on it keep their own flags.
+    if run.config.read_only_root {
+        remount_read_only(rootfs)?;
     }
     Ok(())
 }

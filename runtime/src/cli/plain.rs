@@ -18,7 +18,7 @@ use crate::config::{self, DEFAULT_HOSTNAME};
 use crate::course::Binary;
 
 /// The flags that take no value: `--quiet` alone, never `--quiet=yes`.
-const SWITCHES: [&str; 3] = ["quiet", "init", "nat"];
+const SWITCHES: [&str; 4] = ["quiet", "init", "read_only", "nat"];
 
 /// The flags clap lets a command line repeat; the others it refuses twice.
 const REPEATABLE: [&str; 5] = ["volume", "uid_map", "gid_map", "cap_add", "cap_drop"];
@@ -33,6 +33,7 @@ pub(super) fn read(binary: Binary, args: &[OsString]) -> Option<RunArgs> {
         init: false,
         rootfs: None,
         volume: Vec::new(),
+        read_only: false,
         uid_map: Vec::new(),
         gid_map: Vec::new(),
         net: "none".parse().ok()?,
@@ -108,13 +109,14 @@ fn flag(arg: &str) -> Option<(&'static str, Option<&str>)> {
 }
 
 /// Each long flag and its clap id, the field of `RunArgs` it fills.
-const ID_OF_LONG: [(&str, &str); 20] = [
+const ID_OF_LONG: [(&str, &str); 21] = [
     ("quiet", "quiet"),
     ("hostname", "hostname"),
     ("domainname", "domainname"),
     ("init", "init"),
     ("rootfs", "rootfs"),
     ("volume", "volume"),
+    ("read-only", "read_only"),
     ("uid-map", "uid_map"),
     ("gid-map", "gid_map"),
     ("net", "net"),
@@ -135,6 +137,7 @@ fn switch<'a>(run: &'a mut RunArgs, id: &str) -> Option<&'a mut bool> {
     match id {
         "quiet" => Some(&mut run.quiet),
         "init" => Some(&mut run.init),
+        "read_only" => Some(&mut run.read_only),
         "nat" => Some(&mut run.nat),
         _ => None,
     }

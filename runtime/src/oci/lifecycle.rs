@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use nix::mount::MsFlags;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
@@ -412,8 +413,13 @@ fn describe_plan(plan: &Plan) -> String {
         format!("create: {}", words(&plan.create)),
         format!("hostname: {}", config.hostname),
         format!(
-            "rootfs: {}",
-            config.rootfs.as_deref().unwrap_or(Path::new("-")).display()
+            "rootfs: {}{}",
+            config.rootfs.as_deref().unwrap_or(Path::new("-")).display(),
+            if config.read_only_root {
+                " (read-only)"
+            } else {
+                ""
+            }
         ),
     ];
     for volume in &config.volumes {
@@ -423,6 +429,14 @@ fn describe_plan(plan: &Plan) -> String {
             volume.host.display(),
             volume.container.display()
         ));
+    }
+    for tmpfs in &config.tmpfs {
+        let mode = if tmpfs.flags.contains(MsFlags::MS_RDONLY) {
+            " (ro)"
+        } else {
+            ""
+        };
+        lines.push(format!("tmpfs: {}{mode}", tmpfs.container.display()));
     }
     lines.push(format!("command: {}", words(&config.command)));
     lines.push(format!("cap_drop: {}", words(&config.cap_drop)));

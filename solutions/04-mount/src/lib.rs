@@ -154,19 +154,27 @@ fn bind_mount(source: &Path, target: &Path, read_only: bool) -> Result<()> {
     if read_only {
         // The kernel ignores MS_RDONLY when it creates a bind mount: only
         // a remount makes one read-only.
-        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-        mount(
-            None::<&str>,
-            target,
-            None::<&str>,
-            flags | flags_to_keep(target)?,
-            None::<&str>,
-        )
-        .with_context(|| format!("make {} read-only", target.display()))?;
+        remount_read_only(target)?;
     }
     Ok(())
 }
 // ANCHOR_END: bind_mount
+
+// ANCHOR: remount_read_only
+/// Make the mount at `target` read-only, and only that mount: not the
+/// file system it shows, nor the mounts inside it (`/tmp` on a rootfs).
+fn remount_read_only(target: &Path) -> Result<()> {
+    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    mount(
+        None::<&str>,
+        target,
+        None::<&str>,
+        flags | flags_to_keep(target)?,
+        None::<&str>,
+    )
+    .with_context(|| format!("make {} read-only", target.display()))
+}
+// ANCHOR_END: remount_read_only
 
 // ANCHOR: enter_rootfs
 /// Make `rootfs`, a mount point, the root of this mount namespace, and
@@ -203,6 +211,15 @@ fn set_up_rootfs(rootfs: &Path, run: &Run) -> Result<()> {
         let is_dir = fs::metadata(&volume.host).is_ok_and(|m| m.is_dir());
         let target = mount_point(rootfs, &volume.container, is_dir)?;
         bind_mount(&volume.host, &target, volume.read_only)?;
+    }
+    for tmpfs in &run.config.tmpfs {
+        let target = mount_point(rootfs, &tmpfs.container, true)?;
+        mount_tmpfs(&target, tmpfs.flags, &tmpfs.data)?;
+    }
+    // Last, once every mount point in it exists: from here on nothing
+    // can be created in the rootfs. The mounts on it keep their own flags.
+    if run.config.read_only_root {
+        remount_read_only(rootfs)?;
     }
     Ok(())
 }

@@ -25,8 +25,10 @@ use nslab_runtime::oci_spec::runtime::{
     Capability, ContainerState, LinuxIdMapping, LinuxNamespace, LinuxNamespaceType, LinuxResources,
     Mount, Process, Spec,
 };
+use nslab_runtime::paths::resolve_in_root;
 use nslab_runtime::{
-    Config, Cpus, Error, IdMap, Limits, Memory, OciProcess, Pids, Result, Rlimit, Volume,
+    Config, Cpus, Error, IdMap, Limits, Memory, MsFlags, OciProcess, Pids, Result, Rlimit, Tmpfs,
+    Volume,
 };
 
 pub struct OciRuntime;
@@ -69,12 +71,6 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
         .root()
         .as_ref()
         .ok_or_else(|| unsupported("root", "config.json has no root"))?;
-    if root.readonly().unwrap_or(false) {
-        return Err(unsupported(
-            "root.readonly",
-            "a read-only root filesystem is not supported yet (leave out podman's --read-only)",
-        ));
-    }
     if let Some(hooks) = spec.hooks() {
         let any = [
             hooks.prestart().is_some(),
@@ -133,11 +129,16 @@ pub fn map_spec(spec: &Spec, bundle: &Path) -> Result<Plan> {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
     }
+    let rootfs = in_bundle(bundle, root.path());
+    let mounts = spec.mounts().as_deref().unwrap_or_default();
     let config = Config {
         hostname: spec.hostname().clone().unwrap_or_default(),
         domainname: spec.domainname().clone(),
-        rootfs: Some(in_bundle(bundle, root.path())),
-        volumes: map_mounts(spec.mounts().as_deref().unwrap_or_default(), bundle)?,
+        volumes: map_mounts(mounts, bundle)?,
+        tmpfs: map_tmpfs(mounts, &rootfs)?,
+        // podman's --read-only: lesson 04 remounts the rootfs last.
+        read_only_root: root.readonly().unwrap_or(false),
+        rootfs: Some(rootfs),
         uid_maps,
         gid_maps,
         limits,
@@ -202,9 +203,12 @@ pub fn map_namespaces(namespaces: &[LinuxNamespace]) -> Result<(Vec<String>, Vec
 }
 // ANCHOR_END: map_namespaces
 
-/// The kernel filesystems lesson 04 mounts itself, by target and type.
-const LESSON_04_MOUNTS: [(&str, &str); 6] = [
+/// The file systems lesson 04 mounts itself, by target and type. Its
+/// `/tmp` and `/run` are its own, whatever options the bundle gives them.
+const LESSON_04_MOUNTS: [(&str, &str); 8] = [
     ("/proc", "proc"),
+    ("/tmp", "tmpfs"),
+    ("/run", "tmpfs"),
     ("/dev", "tmpfs"),
     ("/sys", "sysfs"),
     ("/dev/pts", "devpts"),
@@ -222,8 +226,9 @@ const BIND_OPTIONS: [&str; 9] = [
 /// The spec's mounts as lesson 04's volumes. The kernel filesystems
 /// lesson 04 mounts by itself are skipped, and so is a `cgroup`
 /// filesystem (lesson 08's namespace shows the container its own part
-/// when it mounts one); a bind mount becomes a volume, read-only with
-/// `ro`; anything else is refused, naming the mount.
+/// when it mounts one) and any other `tmpfs` ([`map_tmpfs`] has those);
+/// a bind mount becomes a volume, read-only with `ro`; anything else is
+/// refused, naming the mount.
 pub fn map_mounts(mounts: &[Mount], bundle: &Path) -> Result<Vec<Volume>> {
     let mut volumes = Vec::new();
     for (index, mount) in mounts.iter().enumerate() {
@@ -235,7 +240,7 @@ pub fn map_mounts(mounts: &[Mount], bundle: &Path) -> Result<Vec<Volume>> {
         if !is_bind {
             let made_by_lesson_04 =
                 LESSON_04_MOUNTS.contains(&(&*target.to_string_lossy(), kind.as_str()));
-            if made_by_lesson_04 || kind == "cgroup" || kind == "cgroup2" {
+            if made_by_lesson_04 || kind == "tmpfs" || kind == "cgroup" || kind == "cgroup2" {
                 continue;
             }
             return Err(unsupported(
@@ -262,6 +267,69 @@ pub fn map_mounts(mounts: &[Mount], bundle: &Path) -> Result<Vec<Volume>> {
     Ok(volumes)
 }
 // ANCHOR_END: map_mounts
+
+// ANCHOR: map_tmpfs
+/// The spec's `tmpfs` mounts beyond lesson 04's own, each a tmpfs of the
+/// container's (podman's `--read-only` asks for one at `/var/tmp`): the
+/// mount flags its options name, and the file system's own options
+/// (`size=`, `mode=`) passed on as they are. `tmpcopyup` asks for what
+/// the image has at that place to be copied in: honoured where the image
+/// has nothing there, refused where it has something.
+pub fn map_tmpfs(mounts: &[Mount], rootfs: &Path) -> Result<Vec<Tmpfs>> {
+    let mut all = Vec::new();
+    for (index, mount) in mounts.iter().enumerate() {
+        let target = mount.destination();
+        let own = LESSON_04_MOUNTS.contains(&(&*target.to_string_lossy(), "tmpfs"));
+        if mount.typ().as_deref() != Some("tmpfs") || own {
+            continue;
+        }
+        let field = format!("mounts[{index}] ({})", target.display());
+        let in_rootfs = resolve_in_root(rootfs, target).map_err(|why| unsupported(&field, &why))?;
+        let mut flags = MsFlags::empty();
+        let mut data = Vec::new();
+        for option in mount.options().iter().flatten() {
+            match option.as_str() {
+                "ro" => flags |= MsFlags::MS_RDONLY,
+                "nosuid" => flags |= MsFlags::MS_NOSUID,
+                "nodev" => flags |= MsFlags::MS_NODEV,
+                "noexec" => flags |= MsFlags::MS_NOEXEC,
+                "noatime" => flags |= MsFlags::MS_NOATIME,
+                "strictatime" => flags |= MsFlags::MS_STRICTATIME,
+                // The defaults, and a propagation every mount of ours has.
+                "rw" | "suid" | "dev" | "exec" | "relatime" | "private" | "rprivate" => {}
+                "tmpcopyup" => {
+                    let has_files = std::fs::read_dir(&in_rootfs)
+                        .is_ok_and(|mut entries| entries.next().is_some());
+                    if has_files {
+                        return Err(unsupported(
+                            &field,
+                            "tmpcopyup is not supported where the image has files",
+                        ));
+                    }
+                }
+                sized if TMPFS_DATA.iter().any(|key| sized.starts_with(key)) => {
+                    data.push(sized.to_string());
+                }
+                other => {
+                    return Err(unsupported(
+                        &field,
+                        &format!("the tmpfs option {other:?} is not supported"),
+                    ));
+                }
+            }
+        }
+        all.push(Tmpfs {
+            container: target.clone(),
+            flags,
+            data: data.join(","),
+        });
+    }
+    Ok(all)
+}
+// ANCHOR_END: map_tmpfs
+
+/// Options tmpfs itself takes, passed on to it.
+const TMPFS_DATA: [&str; 6] = ["size=", "mode=", "nr_inodes=", "nr_blocks=", "uid=", "gid="];
 
 // ANCHOR: map_process
 /// The process: its command, environment, working directory, user,
