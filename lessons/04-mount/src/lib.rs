@@ -119,8 +119,8 @@ fn remount_read_only(target: &Path) -> Result<()> {
     // Book: chapter 04, "Exercise: remount_read_only". Writes through the mount
     // at `target` must fail, and only through that one mount: not through the
     // file system's other mounts (the host's among them), nor through the
-    // mounts inside it. It must keep the options it had (in a user namespace
-    // the kernel refuses to drop them).
+    // mounts inside it. It must keep the options it had (`flags_to_keep`,
+    // given: in a user namespace the kernel refuses to drop them).
     todo!("make the mount at target read-only")
 }
 // ANCHOR_END: remount_read_only
