@@ -4,7 +4,9 @@
     python3 book/i18n.py update        extract the English text (mdbook-xgettext),
                                        merge it into po/zh-CN.po (msgmerge), copy
                                        code blocks unchanged (code stays English)
-    python3 book/i18n.py check         fail if any entry is untranslated or fuzzy
+    python3 book/i18n.py check         fail if any entry is untranslated or fuzzy,
+                                       or a diagram of po/zh-CN.diagrams.json
+                                       (zh_diagrams.py) no longer matches the English
     python3 book/i18n.py export DIR    the untranslated and fuzzy entries as JSON,
                                        one file per chapter, for translators
     python3 book/i18n.py import FILE.. their translations back into zh-CN.po
@@ -30,6 +32,8 @@ from pathlib import Path
 
 BOOK = Path(__file__).resolve().parent
 PO = BOOK / "po" / "zh-CN.po"
+# The diagrams the catalogue never sees: see zh_diagrams.py.
+DIAGRAMS = BOOK / "po" / "zh-CN.diagrams.json"
 LANGUAGE = "zh-CN"
 # book.toml's title is not a paragraph of the book: the catalogue never sees it.
 TITLE = "nslab：一次一个命名空间，写出你自己的容器运行时"
@@ -131,6 +135,17 @@ def is_code(msgid):
     return not re.search(r"[A-Za-z]{2,}", without)
 
 
+def has_chinese(text):
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def stale_diagrams():
+    """The translated diagrams whose English block is no longer in the book."""
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (BOOK / "src").glob("*.md"))
+    pairs = json.loads(DIAGRAMS.read_text(encoding="utf-8"))
+    return [p for p in pairs if "```text\n" + p["english"] + "\n```" not in sources]
+
+
 def update():
     with tempfile.TemporaryDirectory() as scratch:
         env = dict(os.environ, MDBOOK_OUTPUT='{"xgettext": {}}')
@@ -151,7 +166,9 @@ def update():
     for e in entries[1:]:
         if e.obsolete:
             continue
-        if is_code(e.msgid) and (not e.msgstr or e.fuzzy):
+        # A code block someone translated (a note in Chinese) stays fuzzy
+        # for them when its English changes; any other is copied again.
+        if is_code(e.msgid) and (not e.msgstr or (e.fuzzy and not has_chinese(e.msgstr))):
             e.msgstr = e.msgid
             e.flags = [f for f in e.flags if f != "fuzzy"]
             copied += 1
@@ -180,14 +197,21 @@ def check():
     for kind, bad in (("untranslated", untranslated), ("fuzzy", fuzzy)):
         for e in bad[:20]:
             print("  %s at %s: %s" % (kind, where(e), e.msgid[:70].replace("\n", " ")))
+    stale = stale_diagrams()
+    for pair in stale:
+        print("  diagram no longer in the English book: %s" % pair["english"][:70].replace("\n", " "))
+    if stale:
+        print(
+            "po: %d diagram(s) of %s changed in English. Put the new English block (without "
+            "its fences) and its new Chinese in that file." % (len(stale), DIAGRAMS.relative_to(BOOK.parent))
+        )
     if untranslated or fuzzy:
         print(
             "po: the Chinese book is behind the English one. Run `just po`, translate the "
             "entries above in book/po/zh-CN.po (a PO editor, or `python3 book/i18n.py export DIR`), "
             "remove their fuzzy flags, and run `just book-check` again."
         )
-        return 1
-    return 0
+    return 1 if untranslated or fuzzy or stale else 0
 
 
 def export(directory):
