@@ -232,6 +232,19 @@ impl FromStr for Volume {
     }
 }
 
+/// As it is written on the command line, for messages: `/srv:/data:ro`.
+impl fmt::Display for Volume {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = if self.read_only { ":ro" } else { "" };
+        write!(
+            f,
+            "{}:{}{mode}",
+            self.host.display(),
+            self.container.display()
+        )
+    }
+}
+
 /// One line of `/proc/PID/uid_map` or `gid_map`: ids `inside..inside+count`
 /// in the container are ids `outside..outside+count` on the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,6 +437,8 @@ mod tests {
         assert_eq!(v.container, PathBuf::from("/data"));
         assert!(v.read_only);
         assert!(!"/a:/b".parse::<Volume>().unwrap().read_only);
+        assert_eq!(v.to_string(), "/srv/data:/data:ro");
+        assert_eq!("/a:/b:rw".parse::<Volume>().unwrap().to_string(), "/a:/b");
         for bad in ["", "/a", ":/b", "/a:", "/a:/b:rx", "/a:/b:ro:x"] {
             assert!(bad.parse::<Volume>().is_err(), "{bad:?} should be refused");
         }

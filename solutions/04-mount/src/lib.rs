@@ -46,11 +46,7 @@ impl Namespace for MountNamespace {
             );
         }
         for volume in &run.config.volumes {
-            let flag = format!(
-                "--volume {}:{}",
-                volume.host.display(),
-                volume.container.display()
-            );
+            let flag = format!("--volume {volume}");
             fs::metadata(&volume.host)
                 .with_context(|| format!("{flag}: the host path"))
                 .map_err(|e| e.fix("create it first, or correct the path"))?;
