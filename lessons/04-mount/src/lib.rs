@@ -9,7 +9,7 @@
 //! directory the root with `pivot_root`, leaving the host's tree behind.
 
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
@@ -149,6 +149,13 @@ fn set_up_rootfs(rootfs: &Path, run: &Run) -> Result<()> {
     mount_tmpfs(&rootfs.join("tmp"), tmpfs_flags, "mode=1777")?;
     mount_tmpfs(&rootfs.join("run"), tmpfs_flags, "mode=755")?;
     mount_dev(&rootfs.join("dev"))?;
+    // An OCI bundle's tmpfs mounts, before the binds, which may go into
+    // one (a tmpfs on /etc still gets the /etc files), as the bundle
+    // lists them.
+    for tmpfs in &run.config.tmpfs {
+        let target = mount_point(rootfs, &tmpfs.container, true)?;
+        mount_tmpfs(&target, tmpfs.flags, &with_its_mode(&target, &tmpfs.data)?)?;
+    }
     for name in conf::FILES {
         let target = mount_point(rootfs, &Path::new("/etc").join(name), false)?;
         bind_mount(&run.container_dir.join(name), &target, true)?;
@@ -157,10 +164,6 @@ fn set_up_rootfs(rootfs: &Path, run: &Run) -> Result<()> {
         let is_dir = fs::metadata(&volume.host).is_ok_and(|m| m.is_dir());
         let target = mount_point(rootfs, &volume.container, is_dir)?;
         bind_mount(&volume.host, &target, volume.read_only)?;
-    }
-    for tmpfs in &run.config.tmpfs {
-        let target = mount_point(rootfs, &tmpfs.container, true)?;
-        mount_tmpfs(&target, tmpfs.flags, &tmpfs.data)?;
     }
     // Last, once every mount point in it exists: from here on nothing
     // can be created in the rootfs. The mounts on it keep their own flags.
@@ -252,6 +255,26 @@ fn mount_sysfs(target: &Path) -> Result<()> {
 fn mount_tmpfs(target: &Path, flags: MsFlags, options: &str) -> Result<()> {
     mount(Some("tmpfs"), target, Some("tmpfs"), flags, Some(options))
         .with_context(|| format!("mount a tmpfs on {}", target.display()))
+}
+
+/// A tmpfs's options `data` with a `mode=`: the one given, or else the
+/// mode of the directory it covers, as runc keeps it (a bare tmpfs would
+/// be 1777, writable by everyone).
+fn with_its_mode(target: &Path, data: &str) -> Result<String> {
+    if data.split(',').any(|option| option.starts_with("mode=")) {
+        return Ok(data.to_string());
+    }
+    let mode = fs::metadata(target)
+        .with_context(|| format!("read the mode of {}", target.display()))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let mode = format!("mode={mode:o}");
+    Ok(if data.is_empty() {
+        mode
+    } else {
+        format!("{data},{mode}")
+    })
 }
 
 /// Where the container path `path` is under `rootfs` (see

@@ -216,8 +216,11 @@ const LESSON_04_MOUNTS: [(&str, &str); 8] = [
     ("/dev/shm", "tmpfs"),
 ];
 
-/// Options of a bind mount this runtime honours (`ro` makes it
-/// read-only); every other one is refused.
+/// Options of a bind mount this runtime accepts: `ro` makes it
+/// read-only, a private propagation is what every mount of ours has, and
+/// `nosuid`, `nodev` and `noexec` are not applied (a volume has no such
+/// flags; podman's `/dev/shm` asks for all three, and chapter 11's table
+/// names the difference). Every other one is refused.
 const BIND_OPTIONS: [&str; 9] = [
     "bind", "rbind", "ro", "rw", "private", "rprivate", "nosuid", "nodev", "noexec",
 ];
