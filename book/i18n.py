@@ -30,10 +30,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+# The diagrams the catalogue never sees, and how they are fenced (no
+# __pycache__ left in book/).
+sys.dont_write_bytecode = True
+import zh_diagrams  # noqa: E402
+
 BOOK = Path(__file__).resolve().parent
 PO = BOOK / "po" / "zh-CN.po"
-# The diagrams the catalogue never sees: see zh_diagrams.py.
-DIAGRAMS = BOOK / "po" / "zh-CN.diagrams.json"
 LANGUAGE = "zh-CN"
 # book.toml's title is not a paragraph of the book: the catalogue never sees it.
 TITLE = "nslab：一次一个命名空间，写出你自己的容器运行时"
@@ -142,8 +145,7 @@ def has_chinese(text):
 def stale_diagrams():
     """The translated diagrams whose English block is no longer in the book."""
     sources = "\n".join(p.read_text(encoding="utf-8") for p in (BOOK / "src").glob("*.md"))
-    pairs = json.loads(DIAGRAMS.read_text(encoding="utf-8"))
-    return [p for p in pairs if "```text\n" + p["english"] + "\n```" not in sources]
+    return [p for p in zh_diagrams.load() if zh_diagrams.fenced(p["english"]) not in sources]
 
 
 def update():
@@ -203,7 +205,7 @@ def check():
     if stale:
         print(
             "po: %d diagram(s) of %s changed in English. Put the new English block (without "
-            "its fences) and its new Chinese in that file." % (len(stale), DIAGRAMS.relative_to(BOOK.parent))
+            "its fences) and its new Chinese in that file." % (len(stale), zh_diagrams.TABLE.relative_to(BOOK.parent))
         )
     if untranslated or fuzzy:
         print(
